@@ -1,0 +1,197 @@
+// Package catalog holds the AD Connect readiness requirements as data
+// (requirements.yaml, embedded) and judges one host's facts against them.
+//
+// Every Microsoft threshold, date and build lives in the YAML; Go only
+// implements a small set of rule kinds (rules.go), so that a new deadline is
+// one YAML edit. Evaluate turns a facts.Set into per-check results, a verdict
+// and a score as of a given day (docs/scoring.md); it never reads the clock.
+package catalog
+
+import (
+	_ "embed"
+	"slices"
+	"time"
+)
+
+// Severity is how much a failing check matters.
+type Severity string
+
+const (
+	SeverityBlocker Severity = "blocker"
+	SeverityWarning Severity = "warning"
+	SeverityInfo    Severity = "info"
+)
+
+// Status is the outcome of one check on one host.
+type Status string
+
+const (
+	StatusPass          Status = "pass"
+	StatusFail          Status = "fail"
+	StatusCouldNotCheck Status = "could_not_check"
+	StatusNotApplicable Status = "not_applicable"
+	StatusWaived        Status = "waived"
+)
+
+// Actions: what a failing blocker means for the change board.
+const (
+	ActionMigrate = "migrate" // the OS cannot run V2: a new server
+	ActionFix     = "fix"     // fixable on this server before upgrading
+	ActionUpgrade = "upgrade" // upgrade AD Connect in place
+	ActionNone    = "none"    // warnings and info
+)
+
+// Verdict is the one-word answer per host.
+type Verdict string
+
+const (
+	VerdictOK             Verdict = "OK"
+	VerdictUpgrade        Verdict = "UPGRADE"
+	VerdictFixThenUpgrade Verdict = "FIX_THEN_UPGRADE"
+	VerdictMigrate        Verdict = "MIGRATE"
+	VerdictIncomplete     Verdict = "INCOMPLETE"
+	VerdictUnreachable    Verdict = "UNREACHABLE" // set by the scanner, never by Evaluate
+	VerdictNotInstalled   Verdict = "NOT_INSTALLED"
+)
+
+// VerdictOrder is the order reports list verdicts in: ready, then increasing
+// work, then the hosts that could not be judged.
+func VerdictOrder() []Verdict {
+	return []Verdict{VerdictOK, VerdictUpgrade, VerdictFixThenUpgrade, VerdictMigrate,
+		VerdictIncomplete, VerdictUnreachable, VerdictNotInstalled}
+}
+
+// NeedsAction reports whether the verdict asks for work on the host.
+func (v Verdict) NeedsAction() bool {
+	return v == VerdictUpgrade || v == VerdictFixThenUpgrade || v == VerdictMigrate
+}
+
+// CouldNotCheck reports whether the host got no readiness answer.
+func (v Verdict) CouldNotCheck() bool {
+	return v == VerdictIncomplete || v == VerdictUnreachable || v == VerdictNotInstalled
+}
+
+// Waiver accepts a failing (or unverifiable) check on one host until Expires.
+type Waiver struct {
+	Check, Host, Justification, ApprovedBy string
+	Expires                                time.Time
+}
+
+// Options control one evaluation.
+type Options struct {
+	// AsOf is the day the host is judged on: every dated rule and waiver
+	// expiry compares against it. It must be set; the package never reads
+	// the clock, so that a report can be re-rendered for any day.
+	AsOf time.Time
+	// Waivers for this host (the caller filters by host).
+	Waivers []Waiver
+}
+
+// CheckResult is one requirement judged on one host.
+type CheckResult struct {
+	ID, Title     string
+	Severity      Severity // effective: a dated blocker is a warning before its date
+	Action        string
+	Status        Status
+	Evidence      map[string]string // fact key -> facts.Fact.Display()
+	Reason        string            // why it failed or could not be checked; a note on some passes
+	Remediation   string
+	Source        string
+	Due           *time.Time // the requirement's date, for failing dated checks
+	Waiver        *Waiver    // the waiver applied, or the expired one that no longer applies
+	WaiverExpired bool
+}
+
+// Evaluation is the judgement of one host.
+type Evaluation struct {
+	Verdict  Verdict
+	Score    *int // 0-100; nil when not scored (NOT_INSTALLED)
+	Checks   []CheckResult
+	Blocking []string // ids of the checks that decide the verdict
+	Reason   string   // one line: why this verdict
+	NextStep string   // one line: what to do
+}
+
+// Requirement is one check of the catalog.
+type Requirement struct {
+	ID          string
+	Title       string
+	Severity    Severity // declared; see CheckResult.Severity for the effective one
+	Action      string
+	Facts       []string // fact keys shown as evidence; they include every key the rule reads
+	Rule        string   // the rule in words
+	AppliesWhen string   // the applicability rule in words; empty: always applies
+	Remediation string
+	Source      string
+	Confidence  string    // C, 3P, U or ! as in the reference
+	Note        string    // which side a disputed or unconfirmed fact takes
+	Effective   time.Time // zero: undated; else a failure is a warning before this day
+
+	rule        rule
+	appliesWhen rule
+}
+
+// Build is a row of Microsoft's build table.
+type Build struct {
+	Version      string
+	Released     string // YYYY-MM-DD, or YYYY-MM where only the month is known
+	EndOfSupport string // YYYY-MM-DD, "retired" (date not recorded) or "" (none announced)
+	Recalled     bool
+	Notes        string
+	Confidence   string
+
+	v        version
+	released time.Time
+	eos      time.Time // zero unless EndOfSupport is a date
+}
+
+// Omission is something the reference lists that the catalog deliberately
+// does not check, with the reason, so the gap is visible in docs/catalog.md.
+type Omission struct {
+	Topic, Reason, Source string
+}
+
+// Deadline is a date on the report's timeline.
+type Deadline struct {
+	Date     time.Time
+	Title    string
+	CheckIDs []string
+}
+
+// Catalog is a loaded, validated requirement catalog. It is read-only after
+// Parse, so one Catalog can evaluate many hosts concurrently.
+type Catalog struct {
+	Version      string
+	Requirements []Requirement
+	Builds       []Build  // ascending by version
+	ProductNames []string // uninstall DisplayNames that mean the sync product
+	NotChecked   []Omission
+
+	gate int // index of the install-detection requirement
+}
+
+//go:embed requirements.yaml
+var embedded []byte
+
+// Load returns the embedded catalog.
+func Load() (*Catalog, error) { return Parse(embedded) }
+
+// Dated returns the dated requirements grouped by date, earliest first.
+func (c *Catalog) Dated() []Deadline {
+	var out []Deadline
+	for _, r := range c.Requirements {
+		if r.Effective.IsZero() {
+			continue
+		}
+		i := slices.IndexFunc(out, func(d Deadline) bool { return d.Date.Equal(r.Effective) })
+		if i < 0 {
+			out = append(out, Deadline{Date: r.Effective, Title: r.Title})
+			i = len(out) - 1
+		} else {
+			out[i].Title += "; " + r.Title
+		}
+		out[i].CheckIDs = append(out[i].CheckIDs, r.ID)
+	}
+	slices.SortStableFunc(out, func(a, b Deadline) int { return a.Date.Compare(b.Date) })
+	return out
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+const exitCodesHelp = `Exit codes:
+  0    every host is OK
+  1    some host needs action (UPGRADE, FIX_THEN_UPGRADE, MIGRATE)
+  2    some host could not be checked (INCOMPLETE, UNREACHABLE, NOT_INSTALLED)
+  3    usage or configuration error (nothing was scanned)
+  130  interrupted (SIGINT or SIGTERM); finished hosts are still written`
+
+// version is set at build time (-ldflags "-X main.version=..."); otherwise the
+// module version from the build info.
+var version = ""
+
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "aadcready",
+		Short: "Readiness of Azure AD Connect servers for AD Connect V2 and today's deadlines",
+		Long: `aadcready scans Azure AD Connect (Microsoft Entra Connect Sync) servers over WinRM with
+read-only PowerShell probes, scores each against the V2 requirements and the dates
+Microsoft set, and says per server: OK, UPGRADE, FIX_THEN_UPGRADE, MIGRATE, INCOMPLETE,
+UNREACHABLE or NOT_INSTALLED, what blocks it and what to do next.
+
+Settings come from flags, AADCREADY_* environment variables (AADCREADY_CONCURRENCY=32)
+and an optional --config file, in that order of precedence.
+
+` + exitCodesHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       toolVersion(),
+	}
+	root.PersistentFlags().String("config", "", "YAML file with default flag values (keys are flag names)")
+	root.PersistentFlags().String("log-format", "text", "log format: text or json")
+	root.PersistentFlags().String("log-level", "warn", "log level: debug, info, warn or error")
+	root.PersistentFlags().String("log-file", "", "write logs to this file instead of stderr")
+	root.AddCommand(newScanCmd(), newConnectCmd(), newDemoCmd(), newSimulateCmd(), newInventoryCmd(), newProbesCmd(), newChecksCmd())
+	return root
+}
+
+// settings binds a command's flags to viper so that each value comes from
+// the flag, else AADCREADY_<NAME>, else the --config file, else the default.
+func settings(cmd *cobra.Command) (*viper.Viper, error) {
+	v := viper.New()
+	v.SetEnvPrefix("AADCREADY")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	var bindErr error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if err := v.BindPFlag(f.Name, f); err != nil && bindErr == nil {
+			bindErr = err
+		}
+	})
+	if bindErr != nil {
+		return nil, bindErr
+	}
+	if path := v.GetString("config"); path != "" {
+		v.SetConfigFile(path)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return nil, usage("config %s: %v", path, err)
+		}
+	}
+	return v, nil
+}
+
+// newLogger builds the slog logger from --log-format, --log-level and
+// --log-file. The returned closer closes the log file.
+func newLogger(v *viper.Viper, stderr io.Writer) (*slog.Logger, func() error, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(v.GetString("log-level"))); err != nil {
+		return nil, nil, usage("--log-level: %v", err)
+	}
+	out, closer := stderr, func() error { return nil }
+	if path := v.GetString("log-file"); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, nil, usage("--log-file: %v", err)
+		}
+		out, closer = f, f.Close
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch v.GetString("log-format") {
+	case "text":
+		return slog.New(slog.NewTextHandler(out, opts)), closer, nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(out, opts)), closer, nil
+	}
+	closer()
+	return nil, nil, usage("--log-format must be text or json, not %q", v.GetString("log-format"))
+}
+
+func fprintf(w io.Writer, format string, a ...any) { fmt.Fprintf(w, format, a...) }

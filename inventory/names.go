@@ -1,0 +1,168 @@
+package inventory
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"unicode"
+	"unicode/utf16"
+)
+
+// maxNameLen is the longest DNS name (RFC 1035).
+const maxNameLen = 253
+
+// validateName accepts a DNS name, a NetBIOS-style short name or an IP
+// address, and explains the usual mistakes: a URL, host:port, or two names
+// on one line.
+func validateName(name string) error {
+	if name == "" {
+		return errors.New("is empty")
+	}
+	if strings.IndexFunc(name, unicode.IsSpace) >= 0 {
+		return errors.New("contains a space; give one host name per entry")
+	}
+	if strings.Contains(name, "://") {
+		return errors.New("is a URL; give the bare host name and set scheme and port separately")
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return nil
+	}
+	if strings.Contains(name, ":") {
+		return errors.New("is not a host name or IP address; if it is host:port, give the port separately")
+	}
+	if len(name) > maxNameLen {
+		return fmt.Errorf("is longer than %d characters", maxNameLen)
+	}
+	if name[0] == '-' || name[0] == '.' {
+		return errors.New("must start with a letter or digit")
+	}
+	for _, r := range name {
+		// "_" is not valid DNS, but Windows allows it in computer names.
+		if !(r == '-' || r == '.' || r == '_' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+			return fmt.Errorf("is not a host name or IP address (%q is not allowed)", r)
+		}
+	}
+	return nil
+}
+
+// hostKey is what two names must share to be the same host: DNS and Windows
+// names ignore case, and a trailing dot only marks a name as fully qualified.
+func hostKey(name string) string {
+	return strings.ToLower(strings.TrimSuffix(name, "."))
+}
+
+// FromNames builds an inventory from bare host names (--hosts, or a hosts
+// file read with ReadHostsFile), each with the settings of defaults.
+// defaults.Name is ignored; defaults.Source is copied to every host, so the
+// caller can say where the names came from. Zero settings get the same
+// defaults as in a file (http, ntlm, port by scheme). All problems are
+// reported at once.
+func FromNames(names []string, defaults Host) (*Inventory, error) {
+	if len(names) == 0 {
+		return nil, errors.New("no hosts given")
+	}
+	d := defaults
+	applyDefaults(&d)
+	var errs []error
+	ps := checkValues(&d)
+	if len(ps) == 0 {
+		ps = checkHost(&d, func(string) bool { return false })
+	}
+	if d.Address != "" {
+		ps = append(ps, problem{"address", "cannot be shared by several hosts; give each host its own address in an inventory file"})
+	}
+	for _, p := range ps {
+		errs = append(errs, fmt.Errorf("host settings: %s: %s", p.field, p.msg))
+	}
+
+	first := make(map[string]string, len(names))
+	for _, name := range names {
+		if err := validateName(name); err != nil {
+			errs = append(errs, fmt.Errorf("host %q: name: %w", name, err))
+			continue
+		}
+		key := hostKey(name)
+		if prev, dup := first[key]; dup {
+			errs = append(errs, fmt.Errorf("host %q: name: duplicate of %q (names are compared without regard to case)", name, prev))
+			continue
+		}
+		first[key] = name
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	inv := &Inventory{Hosts: make([]Host, 0, len(names))}
+	for _, name := range names {
+		h := d.clone()
+		h.Name = name
+		inv.Hosts = append(inv.Hosts, h)
+	}
+	return inv, nil
+}
+
+// ReadHostsFile reads host names, one per line. Blank lines and everything
+// after a "#" are ignored. Files as Windows tools write them are accepted:
+// CRLF line ends, UTF-8 with a byte-order mark (Notepad), UTF-16 (Windows
+// PowerShell's ">" and Out-File). Every bad or repeated name is reported as
+// file:line.
+func ReadHostsFile(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	var errs []error
+	firstLine := map[string]int{}
+	for i, line := range strings.Split(decodeText(data), "\n") {
+		lineNo := i + 1
+		if before, _, found := strings.Cut(line, "#"); found {
+			line = before
+		}
+		name := strings.TrimSpace(line)
+		if name == "" {
+			continue
+		}
+		if err := validateName(name); err != nil {
+			errs = append(errs, fmt.Errorf("%s:%d: %q %w", path, lineNo, name, err))
+			continue
+		}
+		key := hostKey(name)
+		if prev, dup := firstLine[key]; dup {
+			errs = append(errs, fmt.Errorf("%s:%d: %q is already listed at line %d (names are compared without regard to case)", path, lineNo, name, prev))
+			continue
+		}
+		firstLine[key] = lineNo
+		names = append(names, name)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s: no host names (only blank lines and comments)", path)
+	}
+	return names, nil
+}
+
+// decodeText returns data as UTF-8, decoding UTF-16 when a byte-order mark
+// says so and dropping a UTF-8 one.
+func decodeText(data []byte) string {
+	var order binary.ByteOrder
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		order = binary.LittleEndian
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		order = binary.BigEndian
+	default:
+		return strings.TrimPrefix(string(data), "\uFEFF")
+	}
+	units := make([]uint16, (len(data)-2)/2)
+	for i := range units {
+		units[i] = order.Uint16(data[2+2*i:])
+	}
+	return string(utf16.Decode(units))
+}

@@ -1,0 +1,193 @@
+# aadcready probe bundle: prelude.
+#
+# Defines the helpers the probes use to report what they read. Every fact
+# becomes one line starting with "##AADC " (format: docs/probe-protocol.md in
+# the aadcready repository). The helpers only read the registry, files, WMI
+# and cmdlet output; nothing here or in the probes changes this computer.
+#
+# Written for Windows PowerShell 2.0 to 5.1, in FullLanguage or
+# ConstrainedLanguage mode.
+
+# Filled in by aadcready when it assembles the bundle: ties the output to the
+# exact scripts that produced it.
+$AadcBundleId = '@@BUNDLE_ID@@'
+
+# Output lines are collected here and written once, at the end, by
+# Write-AadcOutput. A hashtable, because each probe runs in a child scope: it
+# can add to the table but could not replace a variable of this scope.
+$AadcOut = @{ Lines = @('##AADC BUNDLE 1 ' + $AadcBundleId) }
+$AadcFullLanguage = ([string]$ExecutionContext.SessionState.LanguageMode -eq 'FullLanguage')
+
+# ConvertTo-AadcEscaped: the protocol's escaping, pure ASCII out. Printable
+# ASCII stands for itself except the backslash (\\); newline, carriage return
+# and tab become \n \r \t; any other UTF-16 code unit becomes \uXXXX.
+function ConvertTo-AadcEscaped([string]$Text) {
+    # -cmatch: a case-insensitive match would let the Kelvin sign through as "k".
+    if ($Text -cmatch '^[\x20-\x5B\x5D-\x7E]*\z') { return $Text }
+    $parts = foreach ($c in $Text.ToCharArray()) {
+        $n = [int]$c
+        if ($n -eq 92) { '\\' }
+        elseif ($n -eq 10) { '\n' }
+        elseif ($n -eq 13) { '\r' }
+        elseif ($n -eq 9) { '\t' }
+        elseif ($n -ge 32 -and $n -le 126) { [string]$c }
+        else { '\u{0:X4}' -f $n }
+    }
+    return ($parts -join '')
+}
+
+function Add-AadcLine([string]$Line) {
+    $AadcOut.Lines += '##AADC ' + $Line
+}
+
+# Add-AadcFact: an F record. Booleans print as true/false. A $null value (the
+# source returned nothing) becomes an E record, never a made-up value.
+function Add-AadcFact([string]$Key, $Value) {
+    if ($null -eq $Value) {
+        Add-AadcError $Key 'no value returned'
+        return
+    }
+    if ($Value -is [bool]) {
+        if ($Value) { $text = 'true' } else { $text = 'false' }
+    } else {
+        $text = [string]$Value
+    }
+    Add-AadcLine ('F ' + $Key + ' ' + (ConvertTo-AadcEscaped $text))
+}
+
+# Add-AadcList: one L record per item, or L0 for a known, empty list.
+function Add-AadcList([string]$Key, [object[]]$Items) {
+    $n = 0
+    foreach ($item in $Items) {
+        # PowerShell 2.0 runs a foreach once over $null: skip it.
+        if ($null -ne $item) {
+            Add-AadcLine ('L ' + $Key + ' ' + (ConvertTo-AadcEscaped ([string]$item)))
+            $n++
+        }
+    }
+    if ($n -eq 0) { Add-AadcLine ('L0 ' + $Key) }
+}
+
+function Add-AadcAbsent([string]$Key) {
+    Add-AadcLine ('A ' + $Key)
+}
+
+function Add-AadcError([string]$Key, [string]$Reason) {
+    Add-AadcLine ('E ' + $Key + ' ' + (ConvertTo-AadcEscaped $Reason))
+}
+
+# The Read-Aadc* helpers return a result instead of writing a record, so a
+# probe can combine several reads before it reports:
+#   @{ Status = 'F'; Value = ... }   read
+#   @{ Status = 'A' }                does not exist
+#   @{ Status = 'E'; Reason = ... }  could not be read (access denied, ...)
+
+# Add-AadcResult: the record for one result.
+function Add-AadcResult([string]$Key, $Result) {
+    if ($Result.Status -eq 'F') { Add-AadcFact $Key $Result.Value }
+    elseif ($Result.Status -eq 'A') { Add-AadcAbsent $Key }
+    else { Add-AadcError $Key $Result.Reason }
+}
+
+# Add-AadcProperties: facts from properties of a result's object ($Map: fact
+# key = property name); when there is no object, the same A or E for each key.
+function Add-AadcProperties($Result, [hashtable]$Map) {
+    foreach ($key in $Map.Keys) {
+        if ($Result.Status -eq 'F') { Add-AadcFact $key ($Result.Value.($Map[$key])) }
+        else { Add-AadcResult $key $Result }
+    }
+}
+
+# Get-AadcFailure: the result of a read that wrote the error records $Err:
+# A when the item does not exist, E with the message otherwise.
+function Get-AadcFailure($Err) {
+    if ([string]$Err[0].CategoryInfo.Category -eq 'ObjectNotFound') { return @{ Status = 'A' } }
+    return @{ Status = 'E'; Reason = [string]$Err[0].Exception.Message }
+}
+
+# Read-AadcRegValue: one registry value, e.g.
+#   Read-AadcRegValue 'HKLM:\SOFTWARE\Microsoft\AD Sync' 'Location'
+# A missing key or value is A; a key that cannot be opened is E.
+function Read-AadcRegValue([string]$Path, [string]$Name) {
+    $e = $null
+    $values = Get-ItemProperty -LiteralPath $Path -ErrorAction SilentlyContinue -ErrorVariable e
+    if ($e.Count -gt 0) { return (Get-AadcFailure $e) }
+    $v = $null
+    if ($null -ne $values) { $v = $values.$Name }
+    if ($null -eq $v) { return @{ Status = 'A' } }
+    # .NET returns a REG_DWORD as a signed Int32; report the unsigned data.
+    if ($v -is [int] -and $v -lt 0) { $v = [int64]$v + 4294967296 }
+    return @{ Status = 'F'; Value = $v }
+}
+
+function Add-AadcRegFact([string]$Key, [string]$Path, [string]$Name) {
+    Add-AadcResult $Key (Read-AadcRegValue $Path $Name)
+}
+
+# Test-AadcRegKey: whether a registry key exists, as Value $true or $false;
+# E when that cannot be told.
+function Test-AadcRegKey([string]$Path) {
+    $e = $null
+    $key = Get-Item -LiteralPath $Path -ErrorAction SilentlyContinue -ErrorVariable e
+    if ($null -ne $key) { return @{ Status = 'F'; Value = $true } }
+    $r = Get-AadcFailure $e
+    if ($r.Status -eq 'A') { return @{ Status = 'F'; Value = $false } }
+    return $r
+}
+
+# Read-AadcCommand: runs a read-only command and returns its first output
+# object; A when it returns nothing (e.g. no WMI instance), E when it fails.
+function Read-AadcCommand([scriptblock]$Command) {
+    # Local to this function: turns the command's errors into the catch below.
+    $ErrorActionPreference = 'Stop'
+    try {
+        $out = @(& $Command)
+    } catch {
+        return @{ Status = 'E'; Reason = [string]$_.Exception.Message }
+    }
+    if ($out.Count -eq 0) { return @{ Status = 'A' } }
+    return @{ Status = 'F'; Value = $out[0] }
+}
+
+# Read-AadcFileVersion: the FileVersion in a file's version resource (what
+# Microsoft's MigrateSettings.ps1 reads). It needs a .NET call that
+# ConstrainedLanguage mode blocks: there the result is E, not a guess.
+function Read-AadcFileVersion([string]$Path) {
+    $e = $null
+    $file = Get-Item -LiteralPath $Path -ErrorAction SilentlyContinue -ErrorVariable e
+    if ($null -eq $file) { return (Get-AadcFailure $e) }
+    if (-not $AadcFullLanguage) { return @{ Status = 'E'; Reason = 'blocked in ConstrainedLanguage mode' } }
+    try {
+        $v = [Diagnostics.FileVersionInfo]::GetVersionInfo($file.FullName).FileVersion
+    } catch {
+        return @{ Status = 'E'; Reason = [string]$_.Exception.Message }
+    }
+    if (-not $v) { return @{ Status = 'E'; Reason = 'the file has no version information' } }
+    return @{ Status = 'F'; Value = $v }
+}
+
+# Invoke-AadcProbe: runs one probe in its own scope between BEGIN and END. A
+# throw ends the probe with FAIL (the facts it reported before stay valid) and
+# the next probe still runs. What a probe writes to the pipeline is dropped.
+function Invoke-AadcProbe([string]$Name, [scriptblock]$Body) {
+    Add-AadcLine ('BEGIN ' + $Name)
+    try {
+        $null = & $Body
+        Add-AadcLine ('END ' + $Name)
+    } catch {
+        Add-AadcLine ('FAIL ' + $Name + ' ' + (ConvertTo-AadcEscaped ([string]$_.Exception.Message)))
+    }
+}
+
+# Write-AadcOutput: all lines as one string, past the PowerShell formatter.
+# ConstrainedLanguage mode blocks [Console]; there the single string goes
+# through Write-Output instead.
+function Write-AadcOutput {
+    $text = ($AadcOut.Lines -join "`r`n") + "`r`n"
+    if ($AadcFullLanguage) {
+        [Console]::Out.Write($text)
+        [Console]::Out.Flush()
+    } else {
+        Write-Output $text
+    }
+}

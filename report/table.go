@@ -1,0 +1,75 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"aadcready/catalog"
+	"aadcready/results"
+)
+
+// WriteTable prints one row per host and the fleet summary under it, in
+// ASCII so it survives any console code page and a copy into an e-mail.
+func WriteTable(w io.Writer, run *results.Run) error {
+	t := newTable(w, 60)
+	t.Header("HOST", "VERDICT", "SCORE", "BLOCKING / REASON")
+	for _, h := range run.Hosts {
+		score := "-"
+		if h.Score != nil {
+			score = strconv.Itoa(*h.Score)
+		}
+		why := strings.Join(h.Blocking, ", ")
+		if why == "" || h.Verdict.CouldNotCheck() {
+			why = h.Reason
+		}
+		if err := t.Append(terminalSafe(h.Name), string(h.Verdict), score, terminalSafe(why)); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	return writeSummary(w, run)
+}
+
+func writeSummary(w io.Writer, run *results.Run) error {
+	var parts []string
+	for _, v := range catalog.VerdictOrder() {
+		if n := run.Summary.ByVerdict[string(v)]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", v, n))
+		}
+	}
+	status := ""
+	if run.Interrupted {
+		status = " (interrupted: unfinished hosts are marked cancelled)"
+	}
+	_, err := fmt.Fprintf(w, "%d hosts as of %s (catalog %s)%s: %s\n",
+		run.Summary.Total, run.AsOf, run.CatalogVersion, status, strings.Join(parts, ", "))
+	if err != nil {
+		return err
+	}
+	for _, c := range run.CredentialsDisabled {
+		if _, err := fmt.Fprintf(w, "credential %s was refused by the first hosts and not used again\n", terminalSafe(c)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteCatalog lists the requirement catalog.
+func WriteCatalog(w io.Writer, cat *catalog.Catalog) error {
+	t := newTable(w, 50)
+	t.Header("ID", "SEVERITY", "ACTION", "EFFECTIVE", "TITLE")
+	for _, r := range cat.Requirements {
+		eff := ""
+		if !r.Effective.IsZero() {
+			eff = r.Effective.Format("2006-01-02")
+		}
+		if err := t.Append(r.ID, string(r.Severity), r.Action, eff, r.Title); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}

@@ -1,0 +1,154 @@
+// Package results defines the run document: what one scan found on every
+// host, as written to JSON and read back by `report` and `diff`. The JSON
+// form is versioned (Schema); docs/results.md describes it.
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"aadcready/catalog"
+	"aadcready/facts"
+)
+
+// SchemaVersion of the run document. Adding fields keeps it; changing the
+// meaning of one bumps it.
+const SchemaVersion = 1
+
+// Run is one scan of an inventory.
+type Run struct {
+	Schema         int       `json:"schema"`
+	Tool           string    `json:"tool"`
+	ToolVersion    string    `json:"tool_version"`
+	CatalogVersion string    `json:"catalog_version"`
+	BundleID       string    `json:"bundle_id"`
+	AsOf           string    `json:"as_of"` // YYYY-MM-DD the verdicts were judged on
+	Started        time.Time `json:"started"`
+	Finished       time.Time `json:"finished"`
+	DurationMS     int64     `json:"duration_ms"`
+	Inventory      string    `json:"inventory"`
+	Concurrency    int       `json:"concurrency"`
+	Interrupted    bool      `json:"interrupted,omitempty"`
+	// CredentialsDisabled lists credentials the run stopped using after
+	// the first hosts refused them (to avoid locking the account out).
+	CredentialsDisabled []string `json:"credentials_disabled,omitempty"`
+	Summary             Summary  `json:"summary"`
+	Hosts               []Host   `json:"hosts"`
+}
+
+// Summary counts hosts per verdict.
+type Summary struct {
+	Total     int            `json:"total"`
+	ByVerdict map[string]int `json:"by_verdict"`
+}
+
+// Host is one host's result.
+type Host struct {
+	Name    string            `json:"name"`
+	Address string            `json:"address,omitempty"`
+	Port    int               `json:"port"`
+	Scheme  string            `json:"scheme"`
+	Auth    string            `json:"auth"`
+	Group   string            `json:"group,omitempty"`
+	Tags    map[string]string `json:"tags,omitempty"`
+
+	Verdict  catalog.Verdict `json:"verdict"`
+	Score    *int            `json:"score"`
+	Reason   string          `json:"reason,omitempty"`
+	NextStep string          `json:"next_step,omitempty"`
+	Blocking []string        `json:"blocking,omitempty"`
+
+	// Failure is why the host could not be scanned (nil when it was).
+	Failure *Failure `json:"failure,omitempty"`
+	// Warnings are decisions the user must see: insecure TLS, unsealed
+	// traffic, noise in the probe output.
+	Warnings []string `json:"warnings,omitempty"`
+	Attempts []Attempt `json:"attempts,omitempty"`
+
+	Started    time.Time `json:"started"`
+	DurationMS int64     `json:"duration_ms"`
+	Requests   int       `json:"requests,omitempty"`
+	Sealed     bool      `json:"sealed,omitempty"`
+
+	Facts  *facts.Set             `json:"facts,omitempty"`
+	Checks []catalog.CheckResult `json:"checks,omitempty"`
+	// Stderr is the probe process's error stream, CLIXML decoded. Untrusted.
+	Stderr string `json:"stderr,omitempty"`
+	// ProbeProblems are the parser's findings (malformed frames, noise).
+	ProbeProblems []string `json:"probe_problems,omitempty"`
+}
+
+// Failure is a classified reason a host could not be scanned.
+type Failure struct {
+	Class      string `json:"class"`
+	Op         string `json:"op,omitempty"`
+	Message    string `json:"message"`
+	Hint       string `json:"hint,omitempty"`
+	FaultCode  uint64 `json:"fault_code,omitempty"`
+	HTTPStatus int    `json:"http_status,omitempty"`
+}
+
+// Attempt records one try at a host that failed and was retried (or not).
+type Attempt struct {
+	Class      string `json:"class"`
+	Message    string `json:"message"`
+	DurationMS int64  `json:"duration_ms"`
+	Retried    bool   `json:"retried"`
+}
+
+// Summarize recomputes Summary from Hosts.
+func (r *Run) Summarize() {
+	s := Summary{Total: len(r.Hosts), ByVerdict: map[string]int{}}
+	for _, h := range r.Hosts {
+		s.ByVerdict[string(h.Verdict)]++
+	}
+	r.Summary = s
+}
+
+// Exit codes, documented in the README and --help.
+const (
+	ExitOK          = 0   // every host OK
+	ExitNeedsAction = 1   // some host needs an upgrade, a fix or a migration
+	ExitNotChecked  = 2   // some host could not be checked (INCOMPLETE, UNREACHABLE, NOT_INSTALLED)
+	ExitUsage       = 3   // usage or configuration error; nothing was scanned
+	ExitInterrupted = 130 // SIGINT or SIGTERM
+)
+
+// ExitCode is the one place the exit policy lives.
+func (r *Run) ExitCode() int {
+	if r.Interrupted {
+		return ExitInterrupted
+	}
+	code := ExitOK
+	for _, h := range r.Hosts {
+		switch {
+		case h.Verdict.CouldNotCheck():
+			return ExitNotChecked
+		case h.Verdict.NeedsAction():
+			code = ExitNeedsAction
+		}
+	}
+	return code
+}
+
+// WriteJSON writes the run document, indented for people and diff tools.
+func (r *Run) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// ReadJSON reads a run document written by WriteJSON.
+func ReadJSON(rd io.Reader) (*Run, error) {
+	var r Run
+	dec := json.NewDecoder(rd)
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("reading run document: %w", err)
+	}
+	if r.Schema != SchemaVersion {
+		return nil, fmt.Errorf("run document schema %d, this aadcready reads %d", r.Schema, SchemaVersion)
+	}
+	return &r, nil
+}

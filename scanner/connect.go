@@ -1,0 +1,125 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+
+	"aadcready/inventory"
+	"aadcready/results"
+	"aadcready/wsman"
+)
+
+// Step is one stage of a connection diagnostic with its timing.
+type Step struct {
+	Name     string        `json:"name"`
+	Duration time.Duration `json:"duration_ns"`
+	Err      string        `json:"error,omitempty"`
+}
+
+// ConnectResult is what `aadcready connect` found for one host.
+type ConnectResult struct {
+	Host       string            `json:"host"`
+	Address    string            `json:"address"`
+	Port       int               `json:"port"`
+	Scheme     string            `json:"scheme"`
+	Auth       string            `json:"auth"`
+	OK         bool              `json:"ok"`
+	Sealed     bool              `json:"sealed"`
+	Steps      []Step            `json:"steps"`
+	Stdout     string            `json:"stdout,omitempty"`
+	ExitCode   int               `json:"exit_code"`
+	Failure    *results.Failure  `json:"failure,omitempty"`
+	Attempts   []results.Attempt `json:"attempts,omitempty"`
+	DurationMS int64             `json:"duration_ms"`
+}
+
+// Connect runs the connection diagnostic against one host: resolve, connect,
+// TLS, authenticate, create a shell, run command, clean up. onStep (may be
+// nil) sees each step as it completes, for live output.
+func Connect(ctx context.Context, h inventory.Host, opt Options, command string, onStep func(Step)) ConnectResult {
+	opt.defaults()
+	s := &scan{opt: opt, guard: newCredGuard(opt.LockoutThreshold)}
+	return s.connect(ctx, h, command, onStep)
+}
+
+// Preflight runs the connection diagnostic against every host of inv under
+// the same pool and credential guard as a scan: the nightly "which hosts can
+// we reach and log on to?".
+func Preflight(ctx context.Context, inv *inventory.Inventory, opt Options, command string) []ConnectResult {
+	opt.defaults()
+	s := &scan{opt: opt, guard: newCredGuard(opt.LockoutThreshold)}
+	out := make([]ConnectResult, len(inv.Hosts))
+	forEach(ctx, len(inv.Hosts), opt.Concurrency, func(i int) {
+		out[i] = s.connect(ctx, inv.Hosts[i], command, nil)
+	})
+	for i, h := range inv.Hosts {
+		if out[i].Host == "" {
+			out[i] = ConnectResult{Host: h.Name, Address: h.DialAddress(), Port: h.Port, Scheme: h.Scheme, Auth: h.Auth,
+				Failure: &results.Failure{Class: string(wsman.ClassCancelled), Message: "interrupted before this host was tried"}}
+		}
+	}
+	return out
+}
+
+func (s *scan) connect(ctx context.Context, h inventory.Host, command string, onStep func(Step)) ConnectResult {
+	start := time.Now()
+	r := ConnectResult{Host: h.Name, Address: h.DialAddress(), Port: h.Port, Scheme: h.Scheme, Auth: h.Auth}
+	hctx, cancel := context.WithTimeout(ctx, s.opt.HostTimeout)
+	defer cancel()
+	record := func(st Step) {
+		r.Steps = append(r.Steps, st)
+		if onStep != nil {
+			onStep(st)
+		}
+	}
+	defer func() { r.DurationMS = time.Since(start).Milliseconds() }()
+
+	if err := resolve(hctx, h.DialAddress(), record); err != nil {
+		e := wsman.Classify(err)
+		r.Failure = &results.Failure{Class: string(e.Class), Op: "resolve", Message: clean(e.Message), Hint: e.Hint}
+		return r
+	}
+	// wsman traces from its own goroutine; steps are appended in order
+	// because Run is sequential and returns only after its last trace.
+	res, attempts, err := s.runWithRetries(hctx, h, command, nil, func(step string, d time.Duration, err error) {
+		st := Step{Name: step, Duration: d}
+		if err != nil {
+			st.Err = clean(err.Error())
+		}
+		record(st)
+	})
+	r.Attempts = attempts
+	if err != nil {
+		var he *hostError
+		if errors.As(err, &he) {
+			r.Failure = &results.Failure{Class: he.class, Message: he.msg, Hint: he.hint}
+		} else {
+			e := wsman.Classify(err)
+			r.Failure = &results.Failure{Class: string(e.Class), Op: e.Op, Message: clean(e.Message), Hint: e.Hint,
+				FaultCode: e.FaultCode, HTTPStatus: e.HTTPStatus}
+		}
+		return r
+	}
+	r.OK, r.Sealed, r.ExitCode = true, res.Sealed, res.ExitCode
+	r.Stdout = truncate(string(res.Stdout), maxStderr)
+	return r
+}
+
+// resolve looks the name up (IP literals need no lookup) so that DNS
+// failures are named as such before any connection is tried.
+func resolve(ctx context.Context, name string, record func(Step)) error {
+	if _, err := netip.ParseAddr(name); err == nil {
+		return nil
+	}
+	begin := time.Now()
+	_, err := net.DefaultResolver.LookupHost(ctx, name)
+	st := Step{Name: "resolve", Duration: time.Since(begin)}
+	if err != nil {
+		st.Err = err.Error()
+	}
+	record(st)
+	return err
+}

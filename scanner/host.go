@@ -1,0 +1,295 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"aadcready/atomicfile"
+	"aadcready/catalog"
+	"aadcready/facts"
+	"aadcready/inventory"
+	"aadcready/probes"
+	"aadcready/results"
+	"aadcready/wsman"
+)
+
+// maxStderr bounds the probe stderr kept in results: enough to explain a
+// failure, not enough for a hostile host to bloat every report.
+const maxStderr = 4 << 10
+
+// Failure classes the scanner adds to wsman's.
+const (
+	classCredential         = "credential"          // the secret could not be read
+	classCredentialDisabled = "credential_disabled" // refused by the first hosts; not tried here
+)
+
+// host scans one host under its own deadline and always returns its result.
+func (s *scan) host(ctx context.Context, h inventory.Host) results.Host {
+	start := time.Now()
+	r := results.Host{
+		Name: h.Name, Address: h.Address, Port: h.Port, Scheme: h.Scheme, Auth: h.Auth,
+		Group: h.Group, Tags: h.Tags, Started: start.UTC(),
+	}
+	if h.Insecure {
+		r.Warnings = append(r.Warnings, "TLS certificate verification is disabled for this host (insecure: true)")
+	}
+
+	hctx, cancel := context.WithTimeout(ctx, s.opt.HostTimeout)
+	defer cancel()
+	res, attempts, err := s.runWithRetries(hctx, h, probes.CommandLine(), s.bundle, nil)
+	r.Attempts = attempts
+	if err != nil {
+		s.fail(&r, err)
+	} else {
+		s.score(&r, h, res)
+	}
+	r.DurationMS = time.Since(start).Milliseconds()
+
+	attrs := []any{"host", h.Name, "verdict", r.Verdict, "duration_ms", r.DurationMS}
+	if r.Score != nil {
+		attrs = append(attrs, "score", *r.Score)
+	}
+	if r.Failure != nil {
+		attrs = append(attrs, "failure", r.Failure.Class, "reason", r.Failure.Message)
+	}
+	s.opt.Logger.Info("host scanned", attrs...)
+	return r
+}
+
+// hostError carries a failure the scanner itself decided (credentials).
+type hostError struct {
+	class, msg, hint string
+}
+
+func (e *hostError) Error() string { return e.msg }
+
+// runWithRetries runs command (with stdin) on h, retrying what is safe to
+// retry, and returns the failed attempts. The credential guard is held
+// across retries: one host is one logon decision. trace, when set, sees
+// every step of the WinRM exchange.
+func (s *scan) runWithRetries(ctx context.Context, h inventory.Host, command string, stdin []byte, trace func(string, time.Duration, error)) (*wsman.Result, []results.Attempt, error) {
+	password, err := s.opt.Password(h.Secret)
+	if err != nil {
+		return nil, nil, &hostError{classCredential, err.Error(), "check the host's password_env, password_file or password_prompt"}
+	}
+	credKey := h.Username + " (" + h.Secret.String() + ")"
+	if !s.guard.acquire(ctx, credKey) {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, &hostError{classCredentialDisabled,
+			fmt.Sprintf("credential %s was refused by the first %d hosts that tried it; not used again in this run", credKey, s.opt.LockoutThreshold),
+			"repeated bad passwords lock domain accounts out: check the password and the account, then rerun"}
+	}
+	// Written from wsman's trace callback, which may run on its goroutines.
+	var authOutcome atomic.Int32
+	defer func() { s.guard.release(credKey, outcome(authOutcome.Load())) }()
+
+	cfg := s.clientConfig(h, password, func(step string, d time.Duration, err error) {
+		if step == "authenticate" && err == nil {
+			authOutcome.Store(int32(outcomeAccepted))
+		}
+		if trace != nil {
+			trace(step, d, err)
+		}
+	})
+	var attempts []results.Attempt
+	for attempt := 0; ; attempt++ {
+		begin := time.Now()
+		res, err := runOnce(ctx, cfg, command, stdin)
+		if err == nil {
+			authOutcome.Store(int32(outcomeAccepted))
+			return res, attempts, nil
+		}
+		e := wsman.Classify(err)
+		if e.Class == wsman.ClassAuthRefused {
+			authOutcome.Store(int32(outcomeRefused))
+		}
+		retry := e.Class.Retryable() && attempt < s.opt.Retries && ctx.Err() == nil
+		attempts = append(attempts, results.Attempt{
+			Class: string(e.Class), Message: clean(e.Message), DurationMS: time.Since(begin).Milliseconds(), Retried: retry,
+		})
+		if !retry || !sleep(ctx, backoff(s.opt.Backoff, attempt)) {
+			return nil, attempts, err
+		}
+		s.opt.Logger.Debug("retrying host", "host", h.Name, "attempt", attempt+1, "class", e.Class)
+	}
+}
+
+func runOnce(ctx context.Context, cfg wsman.Config, command string, stdin []byte) (*wsman.Result, error) {
+	c, err := wsman.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.Run(ctx, command, stdin)
+}
+
+func (s *scan) clientConfig(h inventory.Host, password string, trace func(string, time.Duration, error)) wsman.Config {
+	cfg := wsman.Config{
+		Host: h.Name, Address: h.DialAddress(), Port: h.Port, HTTPS: h.HTTPS(), Auth: h.Auth,
+		Username: h.Username, Password: password, AllowUnencrypted: h.AllowUnencrypted,
+		Insecure: h.Insecure, ServerName: h.ServerName, MaxEnvelopeKB: h.MaxEnvelopeKB,
+		Logger: s.opt.Logger.With("host", h.Name), Trace: trace,
+	}
+	if h.CAFile != "" {
+		// Read per host: inventories are validated up front, so an error
+		// here is a file that changed under us; wsman reports it.
+		cfg.CAPEM, _ = os.ReadFile(h.CAFile)
+	}
+	if s.opt.Transport != nil {
+		s.opt.Transport(&cfg)
+	}
+	return cfg
+}
+
+// backoff is exponential with full jitter between half and the whole step.
+func backoff(base time.Duration, attempt int) time.Duration {
+	d := base << attempt
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// fail records a host that produced no probe output.
+func (s *scan) fail(r *results.Host, err error) {
+	var he *hostError
+	if errors.As(err, &he) {
+		r.Failure = &results.Failure{Class: he.class, Message: he.msg, Hint: he.hint}
+	} else {
+		e := wsman.Classify(err)
+		r.Failure = &results.Failure{
+			Class: string(e.Class), Op: e.Op, Message: clean(e.Message), Hint: e.Hint,
+			FaultCode: e.FaultCode, HTTPStatus: e.HTTPStatus,
+		}
+	}
+	if reached(r.Failure) {
+		// The host answered but the run broke off: score what we know
+		// (nothing), so every check says why it could not run.
+		s.evaluate(r, unknownFacts("no probe output: "+r.Failure.Message))
+		return
+	}
+	r.Verdict = catalog.VerdictUnreachable
+	r.Reason = r.Failure.Message
+	r.NextStep = r.Failure.Hint
+}
+
+// reached tells whether a WinRM session existed when the host failed.
+// Failures before a shell was created (network, TLS, logon, the
+// credential guard) make the host UNREACHABLE; later ones INCOMPLETE.
+func reached(f *results.Failure) bool {
+	switch f.Class {
+	case string(wsman.ClassCancelled), classCredential, classCredentialDisabled:
+		return false
+	}
+	switch f.Op {
+	case "", "connect", "create":
+		return false
+	}
+	return true
+}
+
+func unknownFacts(reason string) *facts.Set {
+	set := facts.NewSet()
+	for _, p := range facts.Probes() {
+		set.Probes[p] = facts.ProbeStatus{Status: facts.ProbeMissing, Reason: reason}
+	}
+	return set
+}
+
+func (s *scan) score(r *results.Host, h inventory.Host, res *wsman.Result) {
+	r.Requests, r.Sealed = res.Requests, res.Sealed
+	if h.AllowUnencrypted && !h.HTTPS() && !res.Sealed {
+		r.Warnings = append(r.Warnings, "traffic to this host was not encrypted (allow_unencrypted: true)")
+	}
+	if s.opt.SaveRawDir != "" {
+		if err := saveRaw(s.opt.SaveRawDir, h.Name, res); err != nil {
+			s.opt.Logger.Warn("could not save raw output", "host", h.Name, "err", err)
+		}
+	}
+	set, diag := probes.Parse(res.Stdout, s.bundleID)
+	r.ProbeProblems = diag.Problems
+	if diag.NoiseLines > 0 {
+		r.ProbeProblems = append(r.ProbeProblems, fmt.Sprintf("%d lines of output outside the probe frames were ignored", diag.NoiseLines))
+	}
+	if res.ExitCode != 0 {
+		r.ProbeProblems = append(r.ProbeProblems, fmt.Sprintf("powershell.exe exited with code %d", res.ExitCode))
+	}
+	r.Stderr = truncate(wsman.DecodeCLIXML(res.Stderr), maxStderr)
+	s.evaluate(r, set)
+}
+
+func (s *scan) evaluate(r *results.Host, set *facts.Set) {
+	var waivers []catalog.Waiver
+	if s.opt.Waivers != nil {
+		waivers = s.opt.Waivers(r.Name)
+	}
+	ev := s.opt.Catalog.Evaluate(set, catalog.Options{AsOf: s.opt.AsOf, Waivers: waivers})
+	r.Facts = set
+	r.Checks = ev.Checks
+	r.Verdict = ev.Verdict
+	r.Score = ev.Score
+	r.Blocking = ev.Blocking
+	r.Reason = ev.Reason
+	r.NextStep = ev.NextStep
+}
+
+func (s *scan) cancelled(h inventory.Host) results.Host {
+	r := results.Host{
+		Name: h.Name, Address: h.Address, Port: h.Port, Scheme: h.Scheme, Auth: h.Auth, Group: h.Group, Tags: h.Tags,
+		Failure: &results.Failure{Class: string(wsman.ClassCancelled), Message: "the scan was interrupted before this host finished", Hint: "rerun the scan for this host"},
+	}
+	s.evaluate(&r, unknownFacts(r.Failure.Message))
+	return r
+}
+
+func saveRaw(dir, host string, res *wsman.Result) error {
+	base := filepath.Join(dir, safeName(host))
+	if err := atomicfile.WriteBytes(base+".stdout", 0o600, res.Stdout); err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(base+".stderr", 0o600, res.Stderr)
+}
+
+// safeName maps a host name to a file name that cannot leave dir.
+func safeName(host string) string {
+	b := []byte(host)
+	for i, c := range b {
+		ok := c == '-' || c == '_' || (c == '.' && i > 0) || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// clean makes host-supplied text valid UTF-8 (hostile hosts send anything).
+func clean(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+
+func truncate(s string, n int) string {
+	s = clean(s)
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + " [truncated]"
+}

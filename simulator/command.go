@@ -1,0 +1,229 @@
+package simulator
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+)
+
+// process is what a command line starts: a program that may read stdin,
+// runs for a while, and leaves output and an exit code.
+type process struct {
+	readsStdin bool
+	runtime    time.Duration
+	run        func(stdin []byte) output
+}
+
+type output struct {
+	stdout, stderr []byte
+	code           int
+}
+
+func exited(stdout, stderr string, code int) process {
+	return process{run: func([]byte) output { return output{[]byte(stdout), []byte(stderr), code} }}
+}
+
+// Command-line limits of Windows: CreateProcess takes 32,767 characters,
+// cmd.exe 8,191 (field notes §4).
+const (
+	maxProcessLine = 32767
+	maxCmdLine     = 8191
+	cmdPrefix      = `C:\Windows\system32\cmd.exe /c `
+)
+
+// command is a process in a shell. stdin collects Send data; started closes
+// once stdin is complete, when the output is computed and readyAt set: the
+// output becomes visible to Receive at readyAt, after the process "ran".
+type command struct {
+	id      string
+	proc    process
+	stdin   []byte
+	started chan struct{}
+	out     output
+	readyAt time.Time
+	sent    [2]int // bytes of stdout, stderr already received
+}
+
+// maxStdin bounds what one command buffers from Send.
+const maxStdin = 64 << 20
+
+// finish runs the process on its complete stdin; the caller holds h.mu. A
+// second call (a signal after the end) changes nothing.
+func (c *command) finish(out output, runtime time.Duration) {
+	select {
+	case <-c.started:
+		return
+	default:
+	}
+	c.out, c.readyAt = out, time.Now().Add(runtime)
+	close(c.started)
+}
+
+func (h *hostState) command(rq *request, who *caller) reply {
+	relatesTo := rq.Header.MessageID
+	cl := rq.Body.CommandLine
+	if cl == nil {
+		return h.faultReply(relatesTo, faultFor(codeSchemaValidation))
+	}
+	// WinRS joins the command and its arguments with spaces.
+	line := strings.Join(append([]string{strings.TrimSpace(cl.Command)}, cl.Arguments...), " ")
+	skip := strings.EqualFold(rq.option("WINRS_SKIP_CMD_SHELL"), "true")
+	proc, f := h.interpret(line, skip)
+	if f != nil {
+		return h.faultReply(relatesTo, *f)
+	}
+	h.mu.Lock()
+	s, f := h.shellOf(rq, who)
+	var c *command
+	if f == nil {
+		c = &command{id: newGUID(), proc: proc, started: make(chan struct{})}
+		s.commands[c.id] = c
+		if !proc.readsStdin {
+			c.finish(proc.run(nil), proc.runtime)
+		}
+	}
+	h.mu.Unlock()
+	if f != nil {
+		return h.faultReply(relatesTo, *f)
+	}
+	return reply{status: http.StatusOK, body: commandResponse(relatesTo, c.id)}
+}
+
+// interpret checks the command line as CreateProcess and cmd.exe would and
+// finds what it runs.
+func (h *hostState) interpret(line string, skipCmdShell bool) (process, *wsFault) {
+	full := line
+	if !skipCmdShell {
+		full = cmdPrefix + line
+	}
+	if len(utf16.Encode([]rune(full))) > maxProcessLine {
+		f := faultFor(codeCommandTooLong)
+		return process{}, &f
+	}
+	if skipCmdShell {
+		return h.execute(line, false)
+	}
+	if len(utf16.Encode([]rune(line))) > maxCmdLine {
+		return exited("", "The command line is too long.\r\n", 1), nil
+	}
+	return h.execute(line, true)
+}
+
+// execute runs a command line, through cmd.exe or straight as a program.
+// It knows hostname, powershell, cmd /c and, inside cmd, echo and exit.
+func (h *hostState) execute(line string, viaCmd bool) (process, *wsFault) {
+	exe, rest := firstToken(strings.TrimSpace(line))
+	switch program(exe) {
+	case "":
+		return exited("", "", 0), nil
+	case "hostname":
+		return exited(h.cfg.Name+"\r\n", "", 0), nil
+	case "powershell":
+		return h.powershell(rest), nil
+	case "cmd":
+		for flag, tail := firstToken(rest); flag != ""; flag, tail = firstToken(tail) {
+			if strings.EqualFold(flag, "/c") || strings.EqualFold(flag, "/k") {
+				return h.execute(unquote(tail), true)
+			}
+		}
+		return exited("", "", 0), nil // an interactive cmd.exe with no input
+	case "echo":
+		if viaCmd {
+			if rest == "" {
+				return exited("ECHO is on.\r\n", "", 0), nil
+			}
+			return exited(rest+"\r\n", "", 0), nil
+		}
+	case "exit":
+		if viaCmd {
+			n, tail := firstToken(rest)
+			if strings.EqualFold(n, "/b") {
+				n, _ = firstToken(tail)
+			}
+			code, _ := strconv.Atoi(n)
+			return exited("", "", code), nil
+		}
+	}
+	if !viaCmd {
+		f := faultFor(codeFileNotFound)
+		return process{}, &f
+	}
+	return exited("", "'"+exe+"' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", 9009), nil
+}
+
+// program reduces C:\Windows\System32\HOSTNAME.EXE to hostname.
+func program(exe string) string {
+	exe = strings.ToLower(exe)
+	if i := strings.LastIndexAny(exe, `\/`); i >= 0 {
+		exe = exe[i+1:]
+	}
+	for _, ext := range []string{".exe", ".com"} {
+		exe = strings.TrimSuffix(exe, ext)
+	}
+	return exe
+}
+
+// firstToken splits off the first word (a double-quoted word keeps its
+// spaces and loses its quotes); rest has no leading blanks.
+func firstToken(s string) (tok, rest string) {
+	s = strings.TrimLeft(s, " \t")
+	if strings.HasPrefix(s, `"`) {
+		if end := strings.IndexByte(s[1:], '"'); end >= 0 {
+			return s[1 : end+1], strings.TrimLeft(s[end+2:], " \t")
+		}
+		return s[1:], ""
+	}
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		return s[:i], strings.TrimLeft(s[i:], " \t")
+	}
+	return s, ""
+}
+
+// splitArgs splits a command line into words as firstToken does.
+func splitArgs(s string) []string {
+	var out []string
+	for tok, rest := firstToken(s); tok != "" || rest != ""; tok, rest = firstToken(rest) {
+		out = append(out, tok)
+	}
+	return out
+}
+
+// unquote removes the quotes cmd /c strips from "command".
+func unquote(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' && strings.Count(s, `"`) == 2 {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+func (h *hostState) send(rq *request, who *caller) reply {
+	relatesTo := rq.Header.MessageID
+	if rq.Body.Send == nil {
+		return h.faultReply(relatesTo, faultFor(codeSchemaValidation))
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, st := range rq.Body.Send.Streams {
+		_, c, f := h.commandOf(rq, who, st.CommandID)
+		if f != nil {
+			return h.faultReply(relatesTo, *f)
+		}
+		data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(st.Data))
+		if err != nil || len(c.stdin)+len(data) > maxStdin {
+			return h.faultReply(relatesTo, faultFor(codeInvalidParameter))
+		}
+		if !c.proc.readsStdin {
+			continue // a program that never reads stdin: the data is dropped
+		}
+		c.stdin = append(c.stdin, data...)
+		if strings.EqualFold(st.End, "true") {
+			c.finish(c.proc.run(c.stdin), c.proc.runtime)
+			c.stdin = nil
+		}
+	}
+	return reply{status: http.StatusOK, body: emptyResponse(relatesTo, "SendResponse")}
+}

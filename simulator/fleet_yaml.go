@@ -1,0 +1,387 @@
+package simulator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The fleet file format (docs/simulator.md). Decoding is strict: an unknown
+// field is an error, reported with the file, line, host and field.
+type fleetSpec struct {
+	AddressBase string     `yaml:"address_base"`
+	Users       []userSpec `yaml:"users"`
+	Hosts       []hostSpec `yaml:"hosts"`
+}
+
+type userSpec struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+}
+
+type hostSpec struct {
+	Name             string            `yaml:"name"`
+	Count            int               `yaml:"count"`
+	Address          string            `yaml:"address"`
+	Port             *int              `yaml:"port"`
+	HTTPSPort        *int              `yaml:"https_port"`
+	Users            []userSpec        `yaml:"users"`
+	AllowUnencrypted bool              `yaml:"allow_unencrypted"`
+	Basic            bool              `yaml:"basic"`
+	MaxEnvelopeKB    int               `yaml:"max_envelope_kb"`
+	MaxShellsPerUser int               `yaml:"max_shells_per_user"`
+	MaxTimeoutMS     int               `yaml:"max_timeout_ms"`
+	Behavior         string            `yaml:"behavior"`
+	Latency          duration          `yaml:"latency"`
+	PSRuntime        duration          `yaml:"ps_runtime"`
+	Faults           []faultSpec       `yaml:"faults"`
+	Profile          string            `yaml:"profile"`
+	Facts            factSpecs         `yaml:"facts"`
+	FailProbes       map[string]string `yaml:"fail_probes"`
+	OmitProbes       []string          `yaml:"omit_probes"`
+	TruncateOutput   int               `yaml:"truncate_output"`
+	LanguageMode     string            `yaml:"language_mode"`
+}
+
+type faultSpec struct {
+	Op         string `yaml:"op"`
+	Code       uint32 `yaml:"code"`
+	Times      int    `yaml:"times"`
+	HTTPStatus int    `yaml:"http_status"`
+	Reset      bool   `yaml:"reset"`
+}
+
+// defaultPort is the port of Enable-PSRemoting's HTTP listener.
+const defaultPort = 5985
+
+// LoadFleet reads and validates a fleet file.
+func LoadFleet(path string) (*Fleet, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFleet(path, data)
+}
+
+// ParseFleet decodes and validates a fleet file's contents; name is used in
+// error messages.
+func ParseFleet(name string, data []byte) (*Fleet, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, syntaxError(name, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, fmt.Errorf("%s: empty fleet file", name)
+	}
+	l := newLayout(root.Content[0])
+	var spec fleetSpec
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&spec); err != nil {
+		return nil, l.typeErrors(name, err)
+	}
+	if len(spec.Hosts) == 0 {
+		return nil, &FieldError{Source: name, Line: l.topLine("hosts"), Index: -1, Field: "hosts", Msg: "no hosts"}
+	}
+	f, origin, err := spec.fleet(name)
+	if err == nil {
+		err = f.resolve()
+	}
+	if err != nil {
+		return nil, l.placeFieldErrors(err, origin)
+	}
+	return f, nil
+}
+
+// fleet expands the spec into hosts; origin[i] is the spec entry host i
+// came from (count makes several).
+func (s *fleetSpec) fleet(name string) (*Fleet, []int, error) {
+	f := &Fleet{Source: name, AddressBase: s.AddressBase}
+	var origin []int
+	var errs []error
+	for i, hs := range s.Hosts {
+		names, addrs, err := hs.expand()
+		if err != nil {
+			errs = append(errs, &FieldError{Source: name, Host: hs.Name, Index: i, Field: err.field, Msg: err.msg})
+			continue
+		}
+		for j := range names {
+			h := hs.host(s.Users)
+			h.Name, h.Address = names[j], addrs[j]
+			f.Hosts = append(f.Hosts, h)
+			origin = append(origin, i)
+		}
+	}
+	if len(errs) > 0 {
+		// Host indexes in these errors are spec indexes already.
+		return nil, nil, errors.Join(errs...)
+	}
+	return f, origin, nil
+}
+
+var nameVerb = regexp.MustCompile(`%0?\d*d`)
+
+// expand applies count: a name pattern with one %d verb, and an optional
+// first address that the following hosts count up from.
+func (hs *hostSpec) expand() (names, addrs []string, _ *problem) {
+	if hs.Count <= 1 {
+		if hs.Count < 0 {
+			return nil, nil, &problem{"count", fmt.Sprintf("%d: must be 1 or more", hs.Count)}
+		}
+		return []string{hs.Name}, []string{hs.Address}, nil
+	}
+	if len(nameVerb.FindAllString(hs.Name, -1)) != 1 || strings.Count(hs.Name, "%") != 1 {
+		return nil, nil, &problem{"name", fmt.Sprintf("with count %d the name needs one %%d verb, e.g. %q", hs.Count, "aadc-%03d")}
+	}
+	next, err := firstAddress(hs.Address)
+	if err != nil {
+		return nil, nil, &problem{"address", err.Error()}
+	}
+	for i := 1; i <= hs.Count; i++ {
+		names = append(names, fmt.Sprintf(hs.Name, i))
+		if next.IsValid() {
+			addrs = append(addrs, next.String())
+			next = next.Next()
+		} else {
+			addrs = append(addrs, "")
+		}
+	}
+	return names, addrs, nil
+}
+
+func (hs *hostSpec) host(fleetUsers []userSpec) Host {
+	users := hs.Users
+	if users == nil {
+		users = fleetUsers
+	}
+	h := Host{
+		Port:             defaultPort,
+		AllowUnencrypted: hs.AllowUnencrypted,
+		Basic:            hs.Basic,
+		MaxEnvelopeKB:    hs.MaxEnvelopeKB,
+		MaxShellsPerUser: hs.MaxShellsPerUser,
+		MaxTimeoutMS:     hs.MaxTimeoutMS,
+		Behavior:         Behavior(hs.Behavior),
+		Latency:          time.Duration(hs.Latency),
+		PSRuntime:        time.Duration(hs.PSRuntime),
+		Profile:          hs.Profile,
+		Facts:            hs.Facts,
+		FailProbes:       hs.FailProbes,
+		OmitProbes:       hs.OmitProbes,
+		TruncateOutput:   hs.TruncateOutput,
+		LanguageMode:     hs.LanguageMode,
+	}
+	if hs.Port != nil {
+		h.Port = *hs.Port
+	}
+	if hs.HTTPSPort != nil {
+		h.HTTPS, h.HTTPSPort = true, *hs.HTTPSPort
+	}
+	for _, u := range users {
+		h.Users = append(h.Users, User{Name: u.Username, Password: u.Password})
+	}
+	for _, fs := range hs.Faults {
+		h.Faults = append(h.Faults, Fault{Op: Op(fs.Op), Code: fs.Code, Times: fs.Times, HTTPStatus: fs.HTTPStatus, Reset: fs.Reset})
+	}
+	return h
+}
+
+// duration is a time.Duration written as Go writes one: 250ms, 2s, 1m30s.
+type duration time.Duration
+
+func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration (write e.g. 250ms, 2s, 1m)", n.Line, n.Value)}}
+	}
+	*d = duration(v)
+	return nil
+}
+
+var yamlSyntax = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func syntaxError(name string, err error) error {
+	if m := yamlSyntax.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Errorf("%s:%s: %s", name, m[1], m[2])
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// layout maps lines of the file to hosts and fields, for error messages.
+type layout struct {
+	top   *yaml.Node
+	hosts []*yaml.Node
+}
+
+func newLayout(top *yaml.Node) *layout {
+	l := &layout{top: top}
+	if hosts := mapValue(top, "hosts"); hosts != nil && hosts.Kind == yaml.SequenceNode {
+		l.hosts = hosts.Content
+	}
+	return l
+}
+
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func (l *layout) topLine(field string) int {
+	if l.top == nil || l.top.Kind != yaml.MappingNode {
+		return 0
+	}
+	for i := 0; i+1 < len(l.top.Content); i += 2 {
+		if l.top.Content[i].Value == field {
+			return l.top.Content[i].Line
+		}
+	}
+	return l.top.Line
+}
+
+// hostAt is the index of the host whose entry contains line, or -1.
+func (l *layout) hostAt(line int) int {
+	idx := -1
+	for i, h := range l.hosts {
+		if h.Line <= line {
+			idx = i
+		}
+	}
+	return idx
+}
+
+// fieldAt is the host field whose key is on line or, for a value spread
+// over several lines, the last key before it.
+func fieldAt(host *yaml.Node, line int) string {
+	field := ""
+	for i := 0; i+1 < len(host.Content); i += 2 {
+		if host.Content[i].Line <= line {
+			field = host.Content[i].Value
+		}
+	}
+	return field
+}
+
+func hostName(host *yaml.Node) string {
+	if n := mapValue(host, "name"); n != nil {
+		return n.Value
+	}
+	return ""
+}
+
+// fieldLine is the line of a host's field, or of the host entry.
+func (l *layout) fieldLine(idx int, field string) int {
+	if idx < 0 || idx >= len(l.hosts) {
+		return l.topLine(field)
+	}
+	h := l.hosts[idx]
+	for i := 0; i+1 < len(h.Content); i += 2 {
+		if h.Content[i].Value == field {
+			return h.Content[i].Line
+		}
+	}
+	return h.Line
+}
+
+var (
+	yamlLine     = regexp.MustCompile(`^line (\d+): (.*)$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+)
+
+// typeErrors turns the decoder's "line N: ..." errors into FieldErrors.
+func (l *layout) typeErrors(name string, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return syntaxError(name, err)
+	}
+	var errs []error
+	for _, e := range te.Errors {
+		m := yamlLine.FindStringSubmatch(e)
+		if m == nil {
+			errs = append(errs, fmt.Errorf("%s: %s", name, e))
+			continue
+		}
+		line, _ := strconv.Atoi(m[1])
+		fe := &FieldError{Source: name, Line: line, Index: l.hostAt(line), Msg: m[2]}
+		var unknown string
+		if u := unknownField.FindStringSubmatch(m[2]); u != nil {
+			unknown = u[1]
+		}
+		if fe.Index >= 0 {
+			host := l.hosts[fe.Index]
+			fe.Host, fe.Field = hostName(host), fieldAt(host, line)
+		} else {
+			fe.Field = unknown
+		}
+		if unknown != "" {
+			fe.Msg = unknownMessage(unknown, fe.Field, fe.Index >= 0)
+		}
+		errs = append(errs, fe)
+	}
+	return errors.Join(errs...)
+}
+
+func unknownMessage(unknown, field string, inHost bool) string {
+	if unknown == field {
+		return "unknown field" + suggest(unknown, inHost)
+	}
+	return fmt.Sprintf("unknown field %q", unknown)
+}
+
+// suggest names the field the user probably meant.
+func suggest(unknown string, inHost bool) string {
+	var fields []string
+	for _, f := range yamlFields(inHost) {
+		if editDistance(unknown, f) <= 2 {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", fields[0])
+}
+
+func yamlFields(inHost bool) []string {
+	var t any = fleetSpec{}
+	if inHost {
+		t = hostSpec{}
+	}
+	return structTags(t)
+}
+
+// placeFieldErrors adds lines to validation errors. origin maps expanded
+// host indexes to spec entries; nil means the indexes are spec indexes.
+func (l *layout) placeFieldErrors(err error, origin []int) error {
+	var list []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	} else {
+		list = []error{err}
+	}
+	for _, e := range list {
+		var fe *FieldError
+		if !errors.As(e, &fe) {
+			continue
+		}
+		idx := fe.Index
+		if origin != nil && idx >= 0 {
+			idx = origin[idx]
+		}
+		fe.Line = l.fieldLine(idx, fe.Field)
+	}
+	return errors.Join(list...)
+}

@@ -1,0 +1,205 @@
+package wsman
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+)
+
+// Class is a stable, machine-readable category of a WinRM failure. Reports
+// and retry decisions key on it; the text of an Error is for humans.
+type Class string
+
+// Error classes.
+const (
+	ClassDNS                 Class = "dns"
+	ClassRefused             Class = "refused"
+	ClassConnectTimeout      Class = "connect_timeout"
+	ClassResponseTimeout     Class = "response_timeout"
+	ClassDeadline            Class = "deadline"
+	ClassTLSUnknownAuthority Class = "tls_unknown_authority"
+	ClassTLSNameMismatch     Class = "tls_name_mismatch"
+	ClassTLSHandshake        Class = "tls_handshake"
+	ClassAuthRefused         Class = "auth_refused"
+	ClassAccessDenied        Class = "access_denied"
+	ClassWSManFault          Class = "wsman_fault"
+	ClassQuota               Class = "quota"
+	ClassShellNotFound       Class = "shell_not_found"
+	ClassCommandTooLong      Class = "command_too_long"
+	ClassHTTPStatus          Class = "http_status"
+	ClassMalformed           Class = "malformed"
+	ClassNetwork             Class = "network"
+	ClassOutputTooLarge      Class = "output_too_large"
+	ClassCancelled           Class = "cancelled"
+	ClassUnsupported         Class = "unsupported"
+)
+
+// Retryable reports whether trying the same host again later may succeed
+// without anyone changing anything: transient network trouble and quotas.
+// A caller's own deadline is not retryable: it is the budget, not the host.
+func (c Class) Retryable() bool {
+	switch c {
+	case ClassRefused, ClassConnectTimeout, ClassResponseTimeout, ClassNetwork, ClassQuota:
+		return true
+	}
+	return false
+}
+
+// WS-Management fault codes (f:WSManFault/@Code) the client acts on.
+const (
+	FaultOperationTimeout uint64 = 2150858793 // Receive saw no output within OperationTimeout
+	FaultShellNotFound    uint64 = 2150858843 // shell or command id unknown
+	FaultMaxShells        uint64 = 2150859173 // MaxShellsPerUser
+	FaultMaxOperations    uint64 = 2150859174 // MaxConcurrentOperationsPerUser
+	FaultCommandTooLong   uint64 = 2147942606 // command line > 32,767 characters
+	FaultAccessDenied     uint64 = 5
+)
+
+// ErrUnsupportedAuth is returned by New for auth methods this client does not
+// implement yet (kerberos, certificate).
+var ErrUnsupportedAuth = errors.New("wsman: unsupported auth method")
+
+// Error is every failure Run and New return. Message is text that came from
+// the remote host or the network stack and must be treated as untrusted.
+type Error struct {
+	Class      Class
+	Op         string // create, command, send, receive, signal, delete, connect
+	HTTPStatus int
+	FaultCode  uint64
+	Message    string
+	Hint       string
+	Err        error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("wsman")
+	if e.Op != "" {
+		b.WriteString(" " + e.Op)
+	}
+	b.WriteString(": " + string(e.Class))
+	if e.HTTPStatus != 0 {
+		fmt.Fprintf(&b, " (HTTP %d)", e.HTTPStatus)
+	}
+	if e.FaultCode != 0 {
+		fmt.Fprintf(&b, " (fault %d)", e.FaultCode)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// hints says what a human should check for each class.
+var hints = map[Class]string{
+	ClassDNS:                 "the host name does not resolve: check the inventory name and the scanner's DNS",
+	ClassRefused:             "nothing listens on that port: check the WinRM listener (5985 HTTP, 5986 HTTPS) and the host firewall",
+	ClassConnectTimeout:      "no answer to the TCP connection: host down, a firewall dropping packets, or a wrong address",
+	ClassResponseTimeout:     "the WinRM service accepted the connection but did not answer in time: service hung or overloaded",
+	ClassDeadline:            "the per-host time budget ran out before the command finished",
+	ClassTLSUnknownAuthority: "the listener's certificate is not issued by a trusted CA: add the issuing CA (ca_pem) rather than disabling verification",
+	ClassTLSNameMismatch:     "the listener's certificate does not name this host: connect by the name in the certificate (server_name) or reissue it",
+	ClassTLSHandshake:        "the TLS handshake failed: check the HTTPS listener's certificate (expiry, key usage) and TLS versions",
+	ClassAuthRefused:         "the credentials were rejected: check user name, domain and password, and that the auth method is enabled in WinRM/Config/Service/Auth",
+	ClassAccessDenied:        "the account authenticated but may not use WinRM: it must be a local Administrator or in Remote Management Users",
+	ClassWSManFault:          "the WinRM service refused the request: see the fault message",
+	ClassQuota:               "a per-user WinRM quota is exhausted (MaxShellsPerUser, MaxConcurrentOperationsPerUser): back off and retry; look for leaked shells",
+	ClassShellNotFound:       "the shell or command no longer exists (idle timeout or WinRM service restart): retry with a new shell",
+	ClassCommandTooLong:      "the command line is longer than 32,767 characters: send the script through stdin",
+	ClassHTTPStatus:          "the server answered with an unexpected HTTP status: is this a WinRM listener (URL prefix /wsman)? 413 means lower max_envelope_kb",
+	ClassMalformed:           "the response is not valid WS-Management: not a WinRM service, or a device in between alters traffic",
+	ClassNetwork:             "the connection broke: network or host trouble",
+	ClassOutputTooLarge:      "the command wrote more output than max_output_bytes allows",
+	ClassCancelled:           "the scan was cancelled",
+	ClassUnsupported:         "this client does not support that configuration: use ntlm (sealed over HTTP) or basic over HTTPS",
+}
+
+// hintUnsealed401 is appended to auth_refused when the request was sent
+// without sealing over HTTP: Windows answers such requests with 401 too.
+const hintUnsealed401 = "; but note: an HTTP host refusing unsealed traffic also answers 401 (AllowUnencrypted=false is the Windows default), so use ntlm with sealing (allow_unencrypted=false) or HTTPS"
+
+func newError(class Class, op, msg string, err error) *Error {
+	return &Error{Class: class, Op: op, Message: msg, Hint: hints[class], Err: err}
+}
+
+// Classify maps any error to an *Error. Errors that already are (or wrap) an
+// *Error are returned as that Error (with its class's hint if it had none);
+// everything else is classified by type: context errors, DNS, dial, TLS and
+// HTTP transport errors.
+func Classify(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		if e.Hint == "" {
+			c := *e
+			c.Hint = hints[c.Class]
+			return &c
+		}
+		return e
+	}
+	class := classOf(err)
+	return newError(class, "", err.Error(), err)
+}
+
+func classOf(err error) Class {
+	var (
+		dnsErr   *net.DNSError
+		unknown  x509.UnknownAuthorityError
+		hostErr  x509.HostnameError
+		certErr  x509.CertificateInvalidError
+		recErr   tls.RecordHeaderError
+		alertErr tls.AlertError
+		verErr   *tls.CertificateVerificationError
+		opErr    *net.OpError
+		urlErr   *url.Error
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return ClassCancelled
+	case errors.Is(err, context.DeadlineExceeded):
+		return ClassDeadline
+	case errors.Is(err, errResponseTimeout):
+		return ClassResponseTimeout
+	case errors.Is(err, ErrUnsupportedAuth):
+		return ClassUnsupported
+	case errors.As(err, &dnsErr):
+		return ClassDNS
+	case errors.As(err, &unknown):
+		return ClassTLSUnknownAuthority
+	case errors.As(err, &hostErr):
+		return ClassTLSNameMismatch
+	case errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &alertErr), errors.As(err, &verErr):
+		return ClassTLSHandshake
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return ClassRefused
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		if opErr.Timeout() {
+			return ClassConnectTimeout
+		}
+		return ClassNetwork
+	case errors.As(err, &urlErr) && urlErr.Timeout():
+		return ClassResponseTimeout
+	case isTimeout(err):
+		return ClassResponseTimeout
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed), errors.As(err, &opErr):
+		return ClassNetwork
+	}
+	return ClassNetwork
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
