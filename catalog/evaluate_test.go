@@ -423,3 +423,17 @@ func BenchmarkEvaluate(b *testing.B) {
 		})
 	}
 }
+
+func TestJoinUnknownNamesSharedReasonOnce(t *testing.T) {
+	got := joinUnknown([]string{
+		"aadc.wizard_path: probe aadconnect malformed: cut short",
+		"adsync.service_state: probe aadconnect malformed: cut short",
+		"os.build (needed to judge absent values): unknown (x)",
+		"aadc.uninstall_entries: Access is denied",
+	})
+	want := "aadc.wizard_path, adsync.service_state: probe aadconnect malformed: cut short; " +
+		"os.build (needed to judge absent values): unknown (x); aadc.uninstall_entries: Access is denied"
+	if got != want {
+		t.Fatalf("joinUnknown:\n got %q\nwant %q", got, want)
+	}
+}

@@ -63,7 +63,7 @@ func detectProduct(set *facts.Set, names []string) *product {
 	case len(found) > 0:
 		p.installed = outcome{StatusPass, "found: " + strings.Join(found, ", ")}
 	case len(unknown) > 0:
-		p.installed = outcome{StatusCouldNotCheck, "could not tell whether AD Connect is installed: " + strings.Join(unknown, "; ")}
+		p.installed = outcome{StatusCouldNotCheck, "could not tell whether AD Connect is installed: " + joinUnknown(unknown)}
 	default:
 		p.installed = outcome{StatusFail, "no AD Connect: no wizard path, no uninstall entry named " +
 			strings.Join(names, " / ") + ", no ADSync service"}

@@ -533,7 +533,7 @@ func (r tlsRule) eval(e *env) outcome {
 	case len(bad) > 0:
 		return outcome{StatusFail, strings.Join(bad, "; ")}
 	case len(unknown) > 0:
-		return outcome{StatusCouldNotCheck, strings.Join(unknown, "; ")}
+		return outcome{StatusCouldNotCheck, joinUnknown(unknown)}
 	case len(defaulted) > 0:
 		return outcome{StatusPass, "OS default: " + strings.Join(defaulted, ", ") + " absent"}
 	}
@@ -600,7 +600,7 @@ func (c compositeRule) eval(e *env) outcome {
 	case len(hits) > 0:
 		return outcome{decisive, joinNonEmpty(hits)}
 	case len(unknown) > 0:
-		return outcome{StatusCouldNotCheck, joinNonEmpty(unknown)}
+		return outcome{StatusCouldNotCheck, joinUnknown(unknown)}
 	}
 	return outcome{other, joinNonEmpty(rest)}
 }
@@ -631,4 +631,38 @@ func (c compositeRule) String() string {
 		op = " and "
 	}
 	return strings.Join(parts, op)
+}
+
+// joinUnknown joins "key: reason" items, naming the keys that share a
+// reason once: a probe that failed makes every fact it owns unknown for
+// the same reason, and the report should say so once.
+func joinUnknown(items []string) string {
+	var order []string
+	keys := map[string][]string{}
+	for _, it := range items {
+		if it == "" {
+			continue
+		}
+		key, reason, ok := strings.Cut(it, ": ")
+		if !ok || strings.ContainsAny(key, " (") {
+			key, reason = "", it
+		}
+		if _, seen := keys[reason]; !seen {
+			order = append(order, reason)
+		}
+		if key != "" {
+			keys[reason] = append(keys[reason], key)
+		} else if keys[reason] == nil {
+			keys[reason] = []string{}
+		}
+	}
+	parts := make([]string, len(order))
+	for i, reason := range order {
+		if ks := keys[reason]; len(ks) > 0 {
+			parts[i] = strings.Join(ks, ", ") + ": " + reason
+		} else {
+			parts[i] = reason
+		}
+	}
+	return strings.Join(parts, "; ")
 }

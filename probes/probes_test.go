@@ -139,12 +139,11 @@ func TestScriptConstructs(t *testing.T) {
 	}
 	for name, src := range sources {
 		for i, line := range strings.Split(src, "\n") {
-			for _, r := range psRules {
-				if strings.HasPrefix(strings.TrimSpace(line), "#") {
-					break
-				}
-				if m := r.re.FindString(line); m != "" {
-					t.Errorf("%s:%d: %s: %q", name, i+1, r.name, m)
+			if !strings.HasPrefix(strings.TrimSpace(line), "#") {
+				for _, r := range psRules {
+					if m := r.re.FindString(line); m != "" {
+						t.Errorf("%s:%d: %s: %q", name, i+1, r.name, m)
+					}
 				}
 			}
 			for _, c := range []byte(line) {

@@ -136,7 +136,7 @@ func hostFacts(i int, extra string, broken bool) *facts.Set {
 	put("os.caption", o.caption+extra)
 	put("os.version", fmt.Sprintf("10.0.%d", o.build))
 	put("os.build", o.build)
-	put("os.ubr", int64(7019))
+	put("os.ubr", int64(6901+i%700))
 	put("os.installation_type", "Server")
 	put("os.edition_id", "ServerStandard")
 	put("os.product_type", "ServerNT")
@@ -144,7 +144,7 @@ func hostFacts(i int, extra string, broken bool) *facts.Set {
 	put("domain.name", "corp.contoso.com")
 	put("domain.role", int64(3))
 	put("dcom.ole_restrictions_present", true)
-	put("ps.version", "5.1.17763.6414")
+	put("ps.version", fmt.Sprintf("5.1.%d.%d", o.build, 1000+i%3000))
 	put("ps.clr_version", "4.0.30319.42000")
 	put("ps.language_mode", "FullLanguage")
 	put("ps.execution_policy", "RemoteSigned")
@@ -197,12 +197,12 @@ func hostFacts(i int, extra string, broken bool) *facts.Set {
 		identity = "ServiceAccount"
 	}
 	put("adsync.connector_identity_type", identity)
-	put("hw.memory_bytes", int64(16<<30))
+	put("hw.memory_bytes", int64(8<<30+(i%5)<<30))
 	put("hw.cpu_max_mhz", int64(2600))
 	put("hw.cpu_logical_count", int64(4))
 	put("hw.system_drive", "C:")
 	put("hw.system_drive_size_bytes", int64(127<<30))
-	put("hw.system_drive_free_bytes", int64(80<<30))
+	put("hw.system_drive_free_bytes", int64(80<<30-i*7_340_033))
 	put("reboot.pending", i%8 == 3)
 	put("reboot.reasons", []string{})
 	if i%8 == 3 {

@@ -24,7 +24,7 @@ func WriteTable(w io.Writer, run *results.Run) error {
 		if why == "" || h.Verdict.CouldNotCheck() {
 			why = h.Reason
 		}
-		if err := t.Append(terminalSafe(h.Name), string(h.Verdict), score, terminalSafe(why)); err != nil {
+		if err := t.Append(terminalSafe(h.Name), string(h.Verdict), score, terminalSafe(shorten(why, maxWhy))); err != nil {
 			return err
 		}
 	}
@@ -32,6 +32,17 @@ func WriteTable(w io.Writer, run *results.Run) error {
 		return err
 	}
 	return writeSummary(w, run)
+}
+
+// maxWhy keeps a table row readable; the CSV and JSON carry the whole reason.
+const maxWhy = 160
+
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 func writeSummary(w io.Writer, run *results.Run) error {

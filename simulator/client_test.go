@@ -36,9 +36,10 @@ type testClient struct {
 	envelope  int    // MaxEnvelopeSize header, default 153600
 	opTimeout string // OperationTimeout header, default PT20S
 
-	conn net.Conn
-	br   *bufio.Reader
-	sess *ntlmssp.SecuritySession
+	conn    net.Conn
+	br      *bufio.Reader
+	sess    *ntlmssp.SecuritySession
+	largest int // size of the largest ReceiveResponse
 }
 
 func (c *testClient) dial() error {
@@ -250,7 +251,9 @@ func (c *testClient) sendStdin(shellID, commandID string, data []byte, end bool)
 
 func (c *testClient) receiveOnce(shellID, commandID string) (int, string) {
 	c.t.Helper()
-	return c.call(actionReceive, shellID, "", fmt.Sprintf(`<rsp:Receive><rsp:DesiredStream CommandId="%s">stdout stderr</rsp:DesiredStream></rsp:Receive>`, commandID))
+	status, resp := c.call(actionReceive, shellID, "", fmt.Sprintf(`<rsp:Receive><rsp:DesiredStream CommandId="%s">stdout stderr</rsp:DesiredStream></rsp:Receive>`, commandID))
+	c.largest = max(c.largest, len(resp))
+	return status, resp
 }
 
 type result struct {

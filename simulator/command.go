@@ -115,7 +115,13 @@ func (h *hostState) interpret(line string, skipCmdShell bool) (process, *wsFault
 // execute runs a command line, through cmd.exe or straight as a program.
 // It knows hostname, powershell, cmd /c and, inside cmd, echo and exit.
 func (h *hostState) execute(line string, viaCmd bool) (process, *wsFault) {
-	exe, rest := firstToken(strings.TrimSpace(line))
+	if viaCmd {
+		if segs, ands := splitCmdSequence(line); len(segs) > 1 {
+			return h.sequence(segs, ands)
+		}
+	}
+	// Trailing blanks stay: cmd's echo prints them.
+	exe, rest := firstToken(line)
 	switch program(exe) {
 	case "":
 		return exited("", "", 0), nil
@@ -132,10 +138,7 @@ func (h *hostState) execute(line string, viaCmd bool) (process, *wsFault) {
 		return exited("", "", 0), nil // an interactive cmd.exe with no input
 	case "echo":
 		if viaCmd {
-			if rest == "" {
-				return exited("ECHO is on.\r\n", "", 0), nil
-			}
-			return exited(rest+"\r\n", "", 0), nil
+			return echo(rest), nil
 		}
 	case "exit":
 		if viaCmd {
@@ -152,6 +155,78 @@ func (h *hostState) execute(line string, viaCmd bool) (process, *wsFault) {
 		return process{}, &f
 	}
 	return exited("", "'"+exe+"' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", 9009), nil
+}
+
+// echo is cmd's echo, with the redirections ">&2" (to stderr) and ">nul".
+// cmd removes the redirection and echoes the rest, spaces included.
+func echo(text string) process {
+	toStderr, discard := false, false
+	for _, r := range []struct {
+		op   string
+		flag *bool
+	}{{"1>&2", &toStderr}, {">&2", &toStderr}, {">nul", &discard}} {
+		if i := strings.Index(strings.ToLower(text), r.op); i >= 0 {
+			text, *r.flag = text[:i]+text[i+len(r.op):], true
+			break
+		}
+	}
+	switch {
+	case discard:
+		return exited("", "", 0)
+	case strings.TrimSpace(text) == "":
+		text = "ECHO is on."
+	}
+	if toStderr {
+		return exited("", text+"\r\n", 0)
+	}
+	return exited(text+"\r\n", "", 0)
+}
+
+// splitCmdSequence splits "a && b & c" at the operators outside quotes;
+// ands[i] says whether segment i+1 runs only if segment i succeeded.
+func splitCmdSequence(line string) (segs []string, ands []bool) {
+	start, quoted := 0, false
+	for i := 0; i < len(line); i++ {
+		switch {
+		case line[i] == '"':
+			quoted = !quoted
+		case line[i] == '&' && !quoted && (i == 0 || line[i-1] != '>' && line[i-1] != '<'):
+			segs = append(segs, line[start:i])
+			and := i+1 < len(line) && line[i+1] == '&'
+			if and {
+				i++
+			}
+			ands = append(ands, and)
+			start = i + 1
+		}
+	}
+	return append(segs, line[start:]), ands
+}
+
+// sequence runs cmd's command chain: output in order, && stopping at the
+// first failure, the exit code of the last command that ran.
+func (h *hostState) sequence(segs []string, ands []bool) (process, *wsFault) {
+	procs := make([]process, len(segs))
+	for i, seg := range segs {
+		p, f := h.execute(seg, true)
+		if f != nil {
+			return process{}, f
+		}
+		procs[i] = p
+	}
+	return process{run: func([]byte) output {
+		var out output
+		for i, p := range procs {
+			if i > 0 && ands[i-1] && out.code != 0 {
+				break
+			}
+			o := p.run(nil)
+			out.stdout = append(out.stdout, o.stdout...)
+			out.stderr = append(out.stderr, o.stderr...)
+			out.code = o.code
+		}
+		return out
+	}}, nil
 }
 
 // program reduces C:\Windows\System32\HOSTNAME.EXE to hostname.
@@ -193,9 +268,8 @@ func splitArgs(s string) []string {
 
 // unquote removes the quotes cmd /c strips from "command".
 func unquote(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' && strings.Count(s, `"`) == 2 {
-		return s[1 : len(s)-1]
+	if t := strings.TrimSpace(s); len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' && strings.Count(t, `"`) == 2 {
+		return t[1 : len(t)-1]
 	}
 	return s
 }

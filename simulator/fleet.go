@@ -327,7 +327,7 @@ func checkFact(key string, f facts.Fact) error {
 		_, fits = f.Value.([]string)
 	}
 	if !fits {
-		return fmt.Errorf("fact %s is a %s, not %T", key, def.Kind, f.Value)
+		return fmt.Errorf("fact %s is %s, not %T", key, kindName(def.Kind), f.Value)
 	}
 	return nil
 }

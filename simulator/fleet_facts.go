@@ -66,7 +66,7 @@ func decodeFact(key string, v *yaml.Node) (facts.Fact, error) {
 		return facts.Fact{}, fmt.Errorf("fact %s: write {absent: true} or {error: \"text\"}", key)
 	case yaml.SequenceNode:
 		if def.Kind != facts.List {
-			return facts.Fact{}, fmt.Errorf("fact %s is a %s, not a list", key, def.Kind)
+			return facts.Fact{}, fmt.Errorf("fact %s is %s, not a list", key, kindName(def.Kind))
 		}
 		items := []string{}
 		for _, it := range v.Content {
@@ -140,4 +140,12 @@ func firstAddress(s string) (netip.Addr, error) {
 		return netip.Addr{}, err
 	}
 	return netip.MustParseAddr(s), nil
+}
+
+// kindName is a kind with its article, for messages.
+func kindName(k facts.Kind) string {
+	if k == facts.Int {
+		return "an int"
+	}
+	return "a " + string(k)
 }

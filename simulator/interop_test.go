@@ -98,6 +98,12 @@ func TestInteropPywinrm(t *testing.T) {
 			if after.Ops.Signal-before.Ops.Signal != 1 || after.Ops.Delete-before.Ops.Delete != 1 || after.ShellsOpen != 0 {
 				t.Errorf("pywinrm did not clean up: %+v", after)
 			}
+			// NTLM authenticates the connection once; Basic sends the
+			// password with each of the 5 requests.
+			want := map[string]int64{"aadc-sealed": 1, "aadc-basic": 5}[tt.host]
+			if n := after.AuthAttempts - before.AuthAttempts; n != want || after.AuthFailures != before.AuthFailures {
+				t.Errorf("%d auth attempts (%d failed), want %d", n, after.AuthFailures-before.AuthFailures, want)
+			}
 		})
 	}
 	t.Run("wrong password is a 401", func(t *testing.T) {

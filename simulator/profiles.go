@@ -89,10 +89,10 @@ var healthy = derive(nil, map[string]any{
 	"vcredist.x64_installed": true, "vcredist.x64_version": "v14.38.33135.00",
 
 	"aadc.wizard_path": wizardPath, "aadc.wizard_version": "2.6.92.0",
-	"aadc.uninstall_entries":   []string{"Microsoft Entra Connect Sync|2.6.92.0", "Microsoft Entra Connect synchronization services|2.6.92.0"},
-	"adsync.install_location":  syncLocation,
-	"adsync.service_state":     "Running", "adsync.service_start_mode": "Auto", "adsync.service_account": `NT SERVICE\ADSync`,
-	"adsync.db_server":         "(localdb)", "adsync.db_instance": "ADSync2019", "adsync.db_name": "ADSync",
+	"aadc.uninstall_entries":  []string{"Microsoft Entra Connect Sync|2.6.92.0", "Microsoft Entra Connect synchronization services|2.6.92.0"},
+	"adsync.install_location": syncLocation,
+	"adsync.service_state":    "Running", "adsync.service_start_mode": "Auto", "adsync.service_account": `NT SERVICE\ADSync`,
+	"adsync.db_server": "(localdb)", "adsync.db_instance": "ADSync2019", "adsync.db_name": "ADSync",
 	"localdb.installed_versions": []string{"15.0"}, "localdb.mdf_path": mdfV2, "localdb.mdf_bytes": 1342177280,
 
 	"adsync.staging_mode": false, "adsync.sync_cycle_enabled": true, "adsync.scheduler_suspended": false,
@@ -180,9 +180,9 @@ var profiles = map[string]profile{
 			"tls.schannel12_server.enabled": absent, "tls.schannel12_server.disabled_by_default": absent,
 			"tls.schannel12_client.enabled": absent, "tls.schannel12_client.disabled_by_default": absent,
 			"vcredist.x64_installed": absent, "vcredist.x64_version": absent,
-			"aadc.wizard_version": "1.6.16.0",
+			"aadc.wizard_version":    "1.6.16.0",
 			"aadc.uninstall_entries": []string{"Microsoft Azure AD Connect|1.6.16.0", "Microsoft Azure AD Connect synchronization services|1.6.16.0"},
-			"adsync.db_instance": "ADSync", "localdb.installed_versions": []string{"11.0"}, "localdb.mdf_path": mdfV1,
+			"adsync.db_instance":     "ADSync", "localdb.installed_versions": []string{"11.0"}, "localdb.mdf_path": mdfV1,
 			"adsync.auto_upgrade": "Suspended", "adsync.connector_identity_type": failedFact(cmdletMissing),
 		})},
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // Responses are written as Windows writes them (compare
@@ -42,7 +43,8 @@ func escape(b *bytes.Buffer, s string) { xml.EscapeText(b, []byte(s)) }
 
 // shellInfo is what a CreateResponse tells about the new shell.
 type shellInfo struct {
-	id, owner, clientIP, address, input, output string
+	id, owner, clientIP, address, input, output, workDir string
+	idle                                                  time.Duration
 }
 
 func createResponse(relatesTo string, s shellInfo) []byte {
@@ -57,7 +59,13 @@ func createResponse(relatesTo string, s shellInfo) []byte {
 	escape(&b, s.owner)
 	b.WriteString(`</rsp:Owner><rsp:ClientIP>`)
 	escape(&b, s.clientIP)
-	b.WriteString(`</rsp:ClientIP><rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut><rsp:InputStreams>`)
+	b.WriteString(`</rsp:ClientIP>`)
+	if s.workDir != "" {
+		b.WriteString(`<rsp:WorkingDirectory>`)
+		escape(&b, s.workDir)
+		b.WriteString(`</rsp:WorkingDirectory>`)
+	}
+	fmt.Fprintf(&b, `<rsp:IdleTimeOut>PT%.3fS</rsp:IdleTimeOut><rsp:InputStreams>`, s.idle.Seconds())
 	escape(&b, s.input)
 	b.WriteString(`</rsp:InputStreams><rsp:OutputStreams>`)
 	escape(&b, s.output)

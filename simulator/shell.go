@@ -14,6 +14,7 @@ const shellIdleTimeout = 2 * time.Hour
 type shell struct {
 	id       string
 	owner    string // lower-cased account, for quotas and ownership
+	idle     time.Duration
 	lastUsed time.Time
 	commands map[string]*command
 }
@@ -22,13 +23,18 @@ func ownerKey(user string) string { return strings.ToLower(user) }
 
 func (h *hostState) create(rq *request, who *caller) reply {
 	relatesTo := rq.Header.MessageID
-	in, out := "stdin", "stdout stderr"
+	info := shellInfo{id: newGUID(), owner: who.user, clientIP: who.ip, address: who.url, input: "stdin", output: "stdout stderr", idle: shellIdleTimeout}
 	if sh := rq.Body.Shell; sh != nil {
 		if sh.InputStreams != "" {
-			in = sh.InputStreams
+			info.input = sh.InputStreams
 		}
 		if sh.OutputStreams != "" {
-			out = sh.OutputStreams
+			info.output = sh.OutputStreams
+		}
+		info.workDir = sh.WorkingDirectory
+		// A client may ask for a shorter idle timeout, not a longer one.
+		if d, err := parseXSDuration(sh.IdleTimeOut); err == nil && d > 0 && d < shellIdleTimeout {
+			info.idle = d
 		}
 	}
 	now := time.Now()
@@ -40,7 +46,7 @@ func (h *hostState) create(rq *request, who *caller) reply {
 	n := 0
 	for id, s := range h.shells {
 		switch {
-		case now.Sub(s.lastUsed) > shellIdleTimeout:
+		case now.Sub(s.lastUsed) > s.idle:
 			delete(h.shells, id)
 		case s.owner == owner:
 			n++
@@ -50,11 +56,9 @@ func (h *hostState) create(rq *request, who *caller) reply {
 		h.mu.Unlock()
 		return h.faultReply(relatesTo, tooManyShells(h.cfg.MaxShellsPerUser))
 	}
-	id := newGUID()
-	h.shells[id] = &shell{id: id, owner: owner, lastUsed: now, commands: map[string]*command{}}
+	h.shells[info.id] = &shell{id: info.id, owner: owner, idle: info.idle, lastUsed: now, commands: map[string]*command{}}
 	h.mu.Unlock()
-	body := createResponse(relatesTo, shellInfo{id: id, owner: who.user, clientIP: who.ip, address: who.url, input: in, output: out})
-	return reply{status: http.StatusOK, body: body}
+	return reply{status: http.StatusOK, body: createResponse(relatesTo, info)}
 }
 
 // shellOf finds the request's shell; the caller holds h.mu. A shell another

@@ -57,8 +57,10 @@ type request struct {
 	} `xml:"http://www.w3.org/2003/05/soap-envelope Header"`
 	Body struct {
 		Shell *struct {
-			InputStreams  string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell InputStreams"`
-			OutputStreams string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell OutputStreams"`
+			InputStreams     string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell InputStreams"`
+			OutputStreams    string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell OutputStreams"`
+			WorkingDirectory string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell WorkingDirectory"`
+			IdleTimeOut      string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell IdleTimeOut"`
 		} `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Shell"`
 		CommandLine *struct {
 			Command   string   `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Command"`

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"aadcready/catalog"
+	"aadcready/results"
+	"aadcready/simulator"
+)
+
+// run executes the CLI in-process and returns stdout, stderr and the exit code.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := newRootCmd()
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	err := cmd.ExecuteContext(context.Background())
+	if err != nil {
+		var ee exitError
+		if !asExit(err, &ee) {
+			errOut.WriteString(err.Error())
+		}
+	}
+	return out.String(), errOut.String(), exitCode(err)
+}
+
+func asExit(err error, ee *exitError) bool {
+	e, ok := err.(exitError)
+	if ok {
+		*ee = e
+	}
+	return ok
+}
+
+const cliFleet = `
+users: [{username: 'CONTOSO\svc-cli', password: Cli-Test-Pw-1}]
+hosts:
+  - {name: ok-host, address: 127.0.82.1, profile: ws2019-v2-current}
+  - {name: tls-host, address: 127.0.82.2, profile: ws2019-tls-missing, facts: {os.caption: '=HYPERLINK("http://evil","x")'}}
+  - {name: down, address: 127.0.82.3, behavior: refuse}
+`
+
+func TestScanWritesOneRowPerHostAndTheDocumentedExitCode(t *testing.T) {
+	fleet, err := simulator.ParseFleet("cli.yaml", []byte(cliFleet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := simulator.Start(context.Background(), fleet, simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	invPath := filepath.Join(dir, "inventory.yaml")
+	if err := os.WriteFile(invPath, simulatorInventoryYAML(fleet, srv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AADCREADY_PASSWORD", "Cli-Test-Pw-1")
+	csvPath, jsonPath := filepath.Join(dir, "out.csv"), filepath.Join(dir, "out.json")
+
+	stdout, stderr, code := run(t, "scan", "-i", invPath, "--csv", csvPath, "--json", jsonPath, "--host-timeout", "20s", "--as-of", "2026-11-26")
+	if code != results.ExitNotChecked {
+		t.Fatalf("exit %d, want %d (one host is unreachable)\nstdout:\n%s\nstderr:\n%s", code, results.ExitNotChecked, stdout, stderr)
+	}
+	for _, want := range []string{"ok-host", "OK", "FIX_THEN_UPGRADE", "UNREACHABLE", "3 hosts as of 2026-11-26"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "Cli-Test-Pw-1") || strings.Contains(stderr, "Cli-Test-Pw-1") {
+		t.Error("the password reached the output")
+	}
+
+	raw, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(raw, []byte("\uFEFF")) || !bytes.Contains(raw, []byte("\r\n")) {
+		t.Error("CSV lacks the UTF-8 BOM or CRLF line ends")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\uFEFF")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1+len(fleet.Hosts) {
+		t.Fatalf("CSV has %d rows, want a header and %d hosts", len(rows), len(fleet.Hosts))
+	}
+	osCol := slices.Index(rows[0], "os")
+	if got := rows[2][osCol]; got != `'=HYPERLINK("http://evil","x")` {
+		t.Errorf("a host's formula was written as %q, want it prefixed with '", got)
+	}
+
+	f, err := os.Open(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := results.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdicts := map[string]catalog.Verdict{}
+	for _, h := range doc.Hosts {
+		verdicts[h.Name] = h.Verdict
+	}
+	want := map[string]catalog.Verdict{"ok-host": catalog.VerdictOK, "tls-host": catalog.VerdictFixThenUpgrade, "down": catalog.VerdictUnreachable}
+	for n, v := range want {
+		if verdicts[n] != v {
+			t.Errorf("JSON: %s verdict %s, want %s", n, verdicts[n], v)
+		}
+	}
+	if doc.CatalogVersion == "" || doc.BundleID == "" || doc.AsOf != "2026-11-26" {
+		t.Errorf("run metadata incomplete: catalog %q bundle %q as-of %q", doc.CatalogVersion, doc.BundleID, doc.AsOf)
+	}
+}
+
+func TestDemoShowsEveryVerdict(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo waits for its hung host's deadline")
+	}
+	stdout, stderr, code := run(t, "demo", "--host-timeout", "5s")
+	if code != results.ExitNotChecked {
+		t.Fatalf("demo exit %d, want %d\n%s\n%s", code, results.ExitNotChecked, stdout, stderr)
+	}
+	for _, v := range catalog.VerdictOrder() {
+		if !strings.Contains(stdout, " "+string(v)+" ") {
+			t.Errorf("demo output lacks verdict %s:\n%s", v, stdout)
+		}
+	}
+}
+
+func TestBadInventoryNamesFileHostAndField(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	data := "defaults:\n  username: 'CONTOSO\\svc'\n  password_env: PW\nhosts:\n  - name: aadc01\n    port: 70000\n  - name: aadc02\n    password: hunter2\n"
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := run(t, "inventory", "validate", "-i", path)
+	if code != results.ExitUsage {
+		t.Fatalf("exit %d, want %d", code, results.ExitUsage)
+	}
+	for _, want := range []string{"bad.yaml:6", `"aadc01"`, "port", "bad.yaml:8", `"aadc02"`, "password"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("error lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "hunter2") {
+		t.Error("the inline password was echoed in the error")
+	}
+}
+
+func TestProbesShowPrintsTheBundle(t *testing.T) {
+	stdout, _, code := run(t, "probes", "show")
+	if code != 0 || !strings.Contains(stdout, "powershell.exe") || !strings.Contains(stdout, "##AADC") {
+		t.Fatalf("exit %d, output:\n%.400s", code, stdout)
+	}
+}
+
+func TestUsageErrorsExitThree(t *testing.T) {
+	t.Setenv("AADCREADY_PASSWORD", "x") // so each case fails for its own reason
+	for _, args := range [][]string{
+		{"scan"},
+		{"scan", "--hosts", "a", "--username", "u", "--as-of", "tomorrow"},
+		{"scan", "-i", "x.yaml", "--hosts", "a"},
+		{"scan", "--hosts", "a", "--username", "u", "--concurrency", "0"},
+		{"scan", "--hosts", "a"},
+		{"scan", "-i", "/no/such/inventory.yaml"},
+	} {
+		if _, _, code := run(t, args...); code != results.ExitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, results.ExitUsage)
+		}
+	}
+}

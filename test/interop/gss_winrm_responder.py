@@ -1,0 +1,295 @@
+#!/usr/bin/python3
+"""A minimal WinRM endpoint whose NTLM side is not Go: gss-ntlmssp via python3-gssapi.
+
+It exists to test the Go client's NTLM handshake and MS-WSMV message sealing
+against an independent implementation. It keeps one NTLM security context per
+TCP connection (as Windows does), refuses unsealed SOAP with 401 (Windows'
+default AllowUnencrypted=false), and runs a fake cmd shell:
+
+  hostname      -> stdout "SIMHOST\\r\\n", exit 0
+  echo-stdin    -> stdout = the bytes received on stdin, exit 0
+  anything else -> stderr "'<cmd>' is not recognized ...", exit 1
+
+Users come from the file named by NTLM_USER_FILE (lines DOMAIN:user:password).
+It listens on 127.0.0.1 on a free port, prints "PORT <n>" on stdout, logs one
+line per connection event and request on stderr, and exits when stdin closes.
+
+  --check           exit 0 if an NTLM acceptor can be created, else 1
+  --drop-after N    close the TCP connection (without notice) after every N requests
+"""
+
+import argparse
+import base64
+import http.server
+import itertools
+import os
+import struct
+import sys
+import threading
+import uuid
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
+
+import gssapi
+import gssapi.exceptions
+
+NTLM_OID = gssapi.OID.from_int_seq("1.3.6.1.4.1.311.2.2.10")
+BOUNDARY = b"--Encrypted Boundary"
+PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
+CONTENT_TYPE = 'multipart/encrypted;protocol="%s";boundary="Encrypted Boundary"' % PROTOCOL
+
+NS = {
+    "s": "http://www.w3.org/2003/05/soap-envelope",
+    "a": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+    "w": "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd",
+    "rsp": "http://schemas.microsoft.com/wbem/wsman/1/windows/shell",
+}
+SHELL = NS["rsp"]
+FAULT_ACTION = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
+
+
+def log(*parts):
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def acceptor_creds():
+    return gssapi.Credentials(usage="accept", mechs=[NTLM_OID])
+
+
+# --- multipart/encrypted framing (MS-WSMV 2.2.9.1.1), written independently of the Go codec
+
+
+def unframe(body):
+    """Return (original_length, signature, sealed) from a multipart/encrypted body."""
+    head, sep, rest = body.partition(BOUNDARY + b"\r\n\tContent-Type: application/octet-stream\r\n")
+    if not sep or not head.startswith(BOUNDARY + b"\r\n"):
+        raise ValueError("bad multipart/encrypted framing")
+    if ("Content-Type: " + PROTOCOL).encode() not in head:
+        raise ValueError("wrong protocol in first part")
+    length = int(head.split(b"Length=")[1].split(b"\r\n")[0])
+    (sig_len,) = struct.unpack("<I", rest[:4])
+    if sig_len != 16:
+        raise ValueError("signature length %d" % sig_len)
+    sig, sealed = rest[4:20], rest[20 : 20 + length]
+    if len(sealed) != length or rest[20 + length :] != BOUNDARY + b"--\r\n":
+        raise ValueError("length or trailer mismatch")
+    return length, sig, sealed
+
+
+def frame(sig, sealed):
+    return (
+        BOUNDARY + b"\r\n"
+        b"\tContent-Type: " + PROTOCOL.encode() + b"\r\n"
+        b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=" + str(len(sealed)).encode() + b"\r\n"
+        + BOUNDARY + b"\r\n"
+        b"\tContent-Type: application/octet-stream\r\n"
+        + struct.pack("<I", len(sig)) + sig + sealed + BOUNDARY + b"--\r\n"
+    )
+
+
+# --- the fake shell
+
+
+class Shells:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.shells = {}
+
+    def handle(self, envelope):
+        root = ET.fromstring(envelope)
+        header = root.find("s:Header", NS)
+        action = header.find("a:Action", NS).text
+        msg_id = header.find("a:MessageID", NS).text
+        sel = header.find("w:SelectorSet/w:Selector[@Name='ShellId']", NS)
+        shell_id = sel.text if sel is not None else None
+        body = root.find("s:Body", NS)
+        op = action.rsplit("/", 1)[1]
+        with self.lock:
+            if op == "Create":
+                shell_id = str(uuid.uuid4()).upper()
+                self.shells[shell_id] = {}
+                return op, 200, created(msg_id, shell_id)
+            if shell_id not in self.shells:
+                return op, 500, fault(msg_id, 2150858843, "The request for the Windows Remote Shell with ShellId %s failed because the shell was not found on the server." % shell_id)
+            commands = self.shells[shell_id]
+            if op == "Command":
+                cmd_id = str(uuid.uuid4()).upper()
+                line = body.find("rsp:CommandLine/rsp:Command", NS).text or ""
+                commands[cmd_id] = {"line": line, "stdin": b"", "eof": False}
+                return op, 200, response(msg_id, SHELL + "/CommandResponse", "<rsp:CommandResponse><rsp:CommandId>%s</rsp:CommandId></rsp:CommandResponse>" % cmd_id)
+            if op == "Send":
+                stream = body.find("rsp:Send/rsp:Stream", NS)
+                cmd = commands[stream.get("CommandId")]
+                cmd["stdin"] += base64.b64decode(stream.text or "", validate=True)
+                cmd["eof"] = stream.get("End", "").lower() == "true"
+                return op, 200, response(msg_id, SHELL + "/SendResponse", "<rsp:SendResponse/>")
+            if op == "Receive":
+                cmd_id = body.find("rsp:Receive/rsp:DesiredStream", NS).get("CommandId")
+                return op, 200, receive(msg_id, cmd_id, commands[cmd_id])
+            if op == "Signal":
+                return op, 200, response(msg_id, SHELL + "/SignalResponse", "<rsp:SignalResponse/>")
+            if op == "Delete":
+                del self.shells[shell_id]
+                return op, 200, response(msg_id, "http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse", "")
+        return op, 500, fault(msg_id, 2150858817, "unsupported action " + action)
+
+
+def response(relates_to, action, body):
+    return (
+        '<s:Envelope xml:lang="en-US" xmlns:s="%s" xmlns:a="%s" xmlns:x="http://schemas.xmlsoap.org/ws/2004/09/transfer" '
+        'xmlns:w="%s" xmlns:rsp="%s" xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd">'
+        "<s:Header><a:Action>%s</a:Action><a:MessageID>uuid:%s</a:MessageID>"
+        "<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To>"
+        "<a:RelatesTo>%s</a:RelatesTo></s:Header><s:Body>%s</s:Body></s:Envelope>"
+        % (NS["s"], NS["a"], NS["w"], NS["rsp"], action, str(uuid.uuid4()).upper(), relates_to, body)
+    ).encode()
+
+
+def created(relates_to, shell_id):
+    return response(
+        relates_to,
+        "http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse",
+        "<x:ResourceCreated><a:Address>http://127.0.0.1/wsman</a:Address><a:ReferenceParameters>"
+        "<w:ResourceURI>%s/cmd</w:ResourceURI><w:SelectorSet><w:Selector Name=\"ShellId\">%s</w:Selector>"
+        "</w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>"
+        "<rsp:Shell><rsp:ShellId>%s</rsp:ShellId><rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut></rsp:Shell>" % (SHELL, shell_id, shell_id),
+    )
+
+
+def receive(relates_to, cmd_id, cmd):
+    line = cmd["line"].strip()
+    stdout, stderr, code = b"", b"", 0
+    if line.lower() == "hostname":
+        stdout = b"SIMHOST\r\n"
+    elif line.lower() == "echo-stdin":
+        stdout = cmd["stdin"]
+    else:
+        stderr, code = ("'%s' is not recognized as an internal or external command,\r\n" % line).encode(), 1
+    streams = ""
+    for name, data in (("stdout", stdout), ("stderr", stderr)):
+        if data:
+            streams += '<rsp:Stream Name="%s" CommandId="%s">%s</rsp:Stream>' % (name, cmd_id, base64.b64encode(data).decode())
+    streams += '<rsp:Stream Name="stdout" CommandId="%s" End="true"></rsp:Stream>' % cmd_id
+    streams += '<rsp:Stream Name="stderr" CommandId="%s" End="true"></rsp:Stream>' % cmd_id
+    state = '<rsp:CommandState CommandId="%s" State="%s/CommandState/Done"><rsp:ExitCode>%d</rsp:ExitCode></rsp:CommandState>' % (cmd_id, SHELL, code)
+    return response(relates_to, SHELL + "/ReceiveResponse", "<rsp:ReceiveResponse>%s%s</rsp:ReceiveResponse>" % (streams, state))
+
+
+def fault(relates_to, code, text):
+    return response(
+        relates_to,
+        FAULT_ACTION,
+        "<s:Fault><s:Code><s:Value>s:Receiver</s:Value></s:Code><s:Reason><s:Text xml:lang=\"en-US\">%s</s:Text></s:Reason>"
+        '<s:Detail><f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="%d" Machine="127.0.0.1">'
+        "<f:Message>%s</f:Message></f:WSManFault></s:Detail></s:Fault>" % (escape(text), code, escape(text)),
+    )
+
+
+# --- HTTP: one handler instance per TCP connection, so it holds the NTLM context
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    conn_ids = itertools.count(1)
+
+    def setup(self):
+        super().setup()
+        self.conn = next(Handler.conn_ids)
+        self.ctx = None
+        self.authed = False
+        self.requests = 0
+        log("CONNECT conn=%d" % self.conn)
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body=b"", content_type=None, headers=()):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        auth = self.headers.get("Authorization")
+        if auth:
+            return self.negotiate(auth)
+        if not self.authed:
+            return self.reply(401, headers=[("WWW-Authenticate", "Negotiate")])
+        if "multipart/encrypted" not in self.headers.get("Content-Type", ""):
+            log("UNSEALED conn=%d refused" % self.conn)
+            return self.reply(401, headers=[("WWW-Authenticate", "Negotiate")])
+        try:
+            length, sig, sealed = unframe(body)
+            plain = self.ctx.unwrap(sig + sealed).message
+            if len(plain) != length:
+                raise ValueError("unsealed length %d, announced %d" % (len(plain), length))
+        except (ValueError, gssapi.exceptions.GSSError) as e:
+            log("BADSEAL conn=%d %s" % (self.conn, e))
+            return self.reply(400)
+        op, status, resp = self.server.shells.handle(plain)
+        wrapped = self.ctx.wrap(resp, True)
+        if not wrapped.encrypted:
+            raise RuntimeError("gss wrap did not encrypt")
+        self.requests += 1
+        log("REQUEST conn=%d op=%s status=%d" % (self.conn, op, status))
+        self.reply(status, frame(wrapped.message[:16], wrapped.message[16:]), CONTENT_TYPE)
+        drop = self.server.drop_after
+        if drop and self.requests % drop == 0:
+            self.close_connection = True  # no Connection: close header: a silent drop
+            log("DROP conn=%d" % self.conn)
+
+    def negotiate(self, auth):
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "negotiate":
+            return self.reply(401, headers=[("WWW-Authenticate", "Negotiate")])
+        token = base64.b64decode(token)
+        msg_type = struct.unpack("<I", token[8:12])[0] if len(token) >= 12 else 0
+        try:
+            if msg_type == 1:
+                self.ctx = gssapi.SecurityContext(usage="accept", creds=self.server.creds)
+                out = self.ctx.step(token)
+                return self.reply(401, headers=[("WWW-Authenticate", "Negotiate " + base64.b64encode(out).decode())])
+            if msg_type == 3 and self.ctx is not None:
+                self.ctx.step(token)
+                if self.ctx.complete:
+                    self.authed = True
+                    log("HANDSHAKE conn=%d user=%s" % (self.conn, self.ctx.initiator_name))
+                    return self.reply(200)
+        except gssapi.exceptions.GSSError as e:
+            log("AUTHFAIL conn=%d %s" % (self.conn, e.gen_message().splitlines()[0] if hasattr(e, "gen_message") else e))
+        self.ctx, self.authed = None, False
+        self.reply(401, headers=[("WWW-Authenticate", "Negotiate")])
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--check", action="store_true")
+    p.add_argument("--drop-after", type=int, default=0)
+    args = p.parse_args()
+    if not os.environ.get("NTLM_USER_FILE"):
+        sys.exit("NTLM_USER_FILE is not set")
+    try:
+        creds = acceptor_creds()
+    except gssapi.exceptions.GSSError as e:
+        sys.exit("no NTLM acceptor (is gss-ntlmssp installed?): %s" % e)
+    if args.check:
+        return
+    srv = Server(("127.0.0.1", 0), Handler)
+    srv.creds, srv.shells, srv.drop_after = creds, Shells(), args.drop_after
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    print("PORT %d" % srv.server_address[1], flush=True)
+    sys.stdin.read()  # the test closes stdin to stop us
+    srv.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+package wsman
+
+// Interoperability with an NTLM acceptor that is not Go: gss-ntlmssp through
+// python3-gssapi (test/interop/gss_winrm_responder.py). Skipped when the
+// Debian packages are missing, except in CI, where that is a failure.
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const python = "/usr/bin/python3"
+
+var responderScript = filepath.Join("..", "test", "interop", "gss_winrm_responder.py")
+
+type responder struct {
+	port int
+	mu   sync.Mutex
+	log  bytes.Buffer
+}
+
+func (r *responder) logText() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.log.String()
+}
+
+func startResponder(t testing.TB, args ...string) *responder {
+	t.Helper()
+	users := filepath.Join(t.TempDir(), "users")
+	if err := os.WriteFile(users, []byte("TESTDOM:alice:Passw0rd!\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "NTLM_USER_FILE="+users)
+	check := exec.Command(python, append([]string{responderScript, "--check"}, args...)...)
+	check.Env = env
+	if out, err := check.CombinedOutput(); err != nil {
+		msg := "gss-ntlmssp responder unavailable (apt-get install -y gss-ntlmssp python3-gssapi): " + strings.TrimSpace(string(out)) + " " + err.Error()
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	cmd := exec.Command(python, append([]string{responderScript}, args...)...)
+	cmd.Env = env
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &responder{}
+	cmd.Stderr = writerFunc(func(p []byte) (int, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.log.Write(p)
+	})
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("responder log:\n%s", r.logText())
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	port, ok := strings.CutPrefix(strings.TrimSpace(line), "PORT ")
+	if err != nil || !ok {
+		t.Fatalf("responder did not report its port: %q %v\n%s", line, err, r.logText())
+	}
+	r.port = mustAtoi(t, port)
+	return r
+}
+
+// logAfter waits until the responder has logged n requests (its stderr
+// arrives asynchronously) and returns the log.
+func (r *responder) logAfter(n int) string {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Count(r.logText(), "REQUEST ") >= n {
+			break
+		}
+	}
+	return r.logText()
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestInteropGSSNTLMSSP(t *testing.T) {
+	r := startResponder(t)
+	var mu sync.Mutex
+	steps := map[string]int{}
+	cfg := Config{Host: "127.0.0.1", Port: r.port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "Passw0rd!",
+		MaxEnvelopeKB: 16, // several Send requests for the stdin below
+		Trace: func(step string, _ time.Duration, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			steps[step]++
+		}}
+	c := newClient(t, cfg)
+	for i := range 3 {
+		res, err := c.Run(t.Context(), "hostname", nil)
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if string(res.Stdout) != "SIMHOST\r\n" || res.ExitCode != 0 || len(res.Stderr) != 0 || !res.Sealed {
+			t.Fatalf("run %d: %+v", i, res)
+		}
+	}
+	stdin := bytes.Repeat([]byte("Write-Output 'probe'\r\n"), 3000) // 66 KB
+	res, err := c.Run(t.Context(), "echo-stdin", stdin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(res.Stdout, stdin) || res.ExitCode != 0 || res.Requests < 9 {
+		t.Fatalf("echo-stdin: %d bytes back of %d, exit %d, %d requests", len(res.Stdout), len(stdin), res.ExitCode, res.Requests)
+	}
+	res, err = c.Run(t.Context(), "nosuchcmd", nil)
+	if err != nil || res.ExitCode != 1 || !strings.Contains(string(res.Stderr), "not recognized") {
+		t.Fatalf("failing command: %+v %v", res, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if steps["connect"] != 1 || steps["authenticate"] != 1 {
+		t.Errorf("trace %v: want every command on one authenticated connection", steps)
+	}
+	log := r.logAfter(steps["create-shell"] * 5)
+	if strings.Count(log, "REQUEST ") < 25 || strings.Count(log, "CONNECT ") != 1 || strings.Count(log, "HANDSHAKE ") != 1 || strings.Contains(log, "conn=2") {
+		t.Errorf("responder saw more than one connection:\n%s", log)
+	}
+}
+
+func TestInteropGSSNTLMSSPReauthenticates(t *testing.T) {
+	r := startResponder(t, "--drop-after", "2")
+	c := newClient(t, Config{Host: "127.0.0.1", Port: r.port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "Passw0rd!"})
+	for i := range 2 {
+		res, err := c.Run(t.Context(), "hostname", nil)
+		if err != nil || string(res.Stdout) != "SIMHOST\r\n" {
+			t.Fatalf("run %d: %+v %v", i, res, err)
+		}
+	}
+	if n := strings.Count(r.logAfter(10), "HANDSHAKE "); n != 5 {
+		t.Errorf("%d handshakes for 10 requests dropped every 2", n)
+	}
+}
+
+func TestInteropGSSNTLMSSPWrongPassword(t *testing.T) {
+	r := startResponder(t)
+	_, err := newClient(t, Config{Host: "127.0.0.1", Port: r.port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "nope"}).
+		Run(t.Context(), "hostname", nil)
+	wantClass(t, err, ClassAuthRefused)
+}
+
+func TestInteropGSSNTLMSSPRefusesUnsealed(t *testing.T) {
+	r := startResponder(t)
+	_, err := newClient(t, Config{Host: "127.0.0.1", Port: r.port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "Passw0rd!", AllowUnencrypted: true}).
+		Run(t.Context(), "hostname", nil)
+	e := wantClass(t, err, ClassAuthRefused)
+	if !strings.Contains(e.Hint, "refusing unsealed traffic also answers 401") {
+		t.Errorf("hint %q", e.Hint)
+	}
+}
+
+// BenchmarkInteropHostRun measures the client's own CPU for what the scanner
+// does per host: a new client, TCP connect, NTLM handshake, a sealed
+// Create/Command/Send/Receive/Signal/Delete with a 30 KB stdin, Close. The
+// peer is another process, so rusage counts only this side.
+func BenchmarkInteropHostRun(b *testing.B) {
+	r := startResponder(b)
+	stdin := bytes.Repeat([]byte("Write-Output 'probe'\r\n"), 1400)
+	cfg := Config{Host: "127.0.0.1", Port: r.port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "Passw0rd!"}
+	start := cpuTime()
+	for b.Loop() {
+		c, err := New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := c.Run(b.Context(), "echo-stdin", stdin)
+		if err != nil || len(res.Stdout) != len(stdin) {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+	b.ReportMetric(float64((cpuTime()-start).Microseconds())/1000/float64(b.N), "cpu-ms/host")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
