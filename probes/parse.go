@@ -162,6 +162,10 @@ func (p *parser) begin(name []byte, ok bool) {
 
 // end handles END and FAIL.
 func (p *parser) end(rest []byte, ok, fail bool) {
+	if !p.inFrame {
+		p.problem("END or FAIL outside a probe")
+		return
+	}
 	name, reason := rest, ""
 	if fail {
 		n, r, hasReason := bytes.Cut(rest, []byte(" "))
@@ -170,9 +174,6 @@ func (p *parser) end(rest []byte, ok, fail bool) {
 		name, reason = n, msg
 	}
 	switch {
-	case !p.inFrame:
-		p.problem("END or FAIL outside a probe")
-		return
 	case !ok:
 		p.malformed(p.cur, "record does not parse")
 	case !bytes.Equal(name, p.curName):
@@ -245,7 +246,7 @@ func (p *parser) fact(typ byte, rest []byte, hasRest bool) {
 		p.set.Facts[k] = facts.Fact{Status: facts.StatusError, Reason: text}
 	case (typ == 'F') == isList:
 		if p.set.Facts[k].Status != facts.StatusError { // once for a run of L items
-			p.wrongKind(k, fmt.Sprintf("host returned %s for a %s fact", describe(typ), def.Kind))
+			p.wrongKind(k, fmt.Sprintf("host returned %s for a %s fact", given(typ), def.Kind))
 		}
 	case typ == '0':
 		p.set.Facts[k] = facts.Fact{Status: facts.StatusOK, Value: []string{}}
@@ -456,7 +457,8 @@ func clip(b []byte) string {
 	return string(b)
 }
 
-func describe(typ byte) string {
+// given names what a record gave, for a wrong-kind reason.
+func given(typ byte) string {
 	if typ == 'F' {
 		return "a single value"
 	}

@@ -553,12 +553,13 @@ type chartBar struct {
 }
 
 const (
-	chartWidth = 720
-	barRow     = 34
+	chartWidth     = 720
+	barRow         = 34
+	labelCharWidth = 7.2 // average advance of the bold 13px chart label font, to truncate before the bars
 )
 
 func verdictChart(ts []tile) chart {
-	c := chart{Width: chartWidth, LabelW: 170}
+	c := chart{Width: chartWidth, LabelW: 200}
 	c.BarMax = c.Width - c.LabelW - 90
 	maxN := 0
 	for _, t := range ts {
@@ -601,13 +602,13 @@ func topChecksChart(run *results.Run, reqs map[string]catalog.Requirement) chart
 		}
 		return strings.Compare(a.id, b.id)
 	})
-	c := chart{Width: chartWidth, LabelW: 330, Empty: "No check fails on any host."}
+	c := chart{Width: chartWidth, LabelW: 310, Empty: "No check fails on any host."}
 	c.BarMax = c.Width - c.LabelW - 90
 	for i, a := range all[:min(len(all), 10)] {
 		w := scale(a.n, all[0].n, c.BarMax)
 		c.Bars = append(c.Bars, chartBar{
 			Y: i * barRow, W: w, TX: c.LabelW + w + 8,
-			Label: ellipsis(a.title, 52), Sub: a.id + " · " + a.sev,
+			Label: ellipsis(a.title, int(float64(c.LabelW-10)/labelCharWidth)), Sub: a.id + " · " + a.sev,
 			Count: thousands(a.n), Note: percent(a.n, len(run.Hosts)),
 			Slug: "sev-" + sevSlug(a.sev), Check: a.id,
 		})

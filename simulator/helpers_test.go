@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -55,3 +57,5 @@ func client(t *testing.T, s *Server, host string, https bool) *testClient {
 func contextWithTimeout(t *testing.T, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(t.Context(), d)
 }
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }
