@@ -66,6 +66,9 @@ func FromNames(names []string, defaults Host) (*Inventory, error) {
 		return nil, errors.New("no hosts given")
 	}
 	d := defaults
+	// Same spelling rules as in a file, and before applyDefaults, which
+	// picks the port from the scheme.
+	d.Scheme, d.Auth = strings.ToLower(d.Scheme), strings.ToLower(d.Auth)
 	applyDefaults(&d)
 	var errs []error
 	ps := checkValues(&d)

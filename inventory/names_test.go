@@ -16,7 +16,7 @@ func flagDefaults() Host {
 
 func TestFromNames(t *testing.T) {
 	d := flagDefaults()
-	d.Scheme = "https"
+	d.Scheme, d.Auth = "HTTPS", "NTLM" // as typed on a command line
 	d.Tags = map[string]string{"owner": "infra"}
 	inv, err := FromNames([]string{"aadc01.contoso.com", "10.1.2.3", "fe80::1"}, d)
 	if err != nil {

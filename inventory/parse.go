@@ -411,7 +411,7 @@ func (p *parser) entryName(m *yaml.Node, line int, scope, kind string, seenNames
 		}
 	}
 	if k == nil {
-		p.add(line, scope, "name", "missing")
+		p.add(line, scope, "name", fmt.Sprintf("missing; every %s needs one", kind))
 		return "", scope
 	}
 	name, ok := p.checkedStr(scope, "name", v, check)

@@ -12,7 +12,7 @@
 # exact scripts that produced it.
 $AadcBundleId = '@@BUNDLE_ID@@'
 
-# Output lines are collected here and written once, at the end, by
+# Output lines are collected here and written after each probe by
 # Write-AadcOutput. A hashtable, because each probe runs in a child scope: it
 # can add to the table but could not replace a variable of this scope.
 $AadcOut = @{ Lines = @('##AADC BUNDLE 1 ' + $AadcBundleId) }
@@ -177,9 +177,13 @@ function Invoke-AadcProbe([string]$Name, [scriptblock]$Body) {
     } catch {
         Add-AadcLine ('FAIL ' + $Name + ' ' + (ConvertTo-AadcEscaped ([string]$_.Exception.Message)))
     }
+    # Written after each probe, so that a probe that hangs (a stuck WMI
+    # provider) and is cut off by the scanner's deadline costs only its own facts.
+    Write-AadcOutput
 }
 
-# Write-AadcOutput: all lines as one string, past the PowerShell formatter.
+# Write-AadcOutput: the lines collected so far as one string, past the
+# PowerShell formatter, then forgets them.
 # ConstrainedLanguage mode blocks [Console]; there the single string goes
 # through Write-Output instead.
 function Write-AadcOutput {
@@ -190,4 +194,5 @@ function Write-AadcOutput {
     } else {
         Write-Output $text
     }
+    $AadcOut.Lines = @()
 }

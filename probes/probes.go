@@ -32,7 +32,7 @@ var bundleID, bundle = assemble()
 func assemble() (id, text string) {
 	var b strings.Builder
 	b.WriteString("# aadcready probe bundle: the prelude (probes/_prelude.ps1), then each probe\n")
-	b.WriteString("# (probes/<name>.ps1) run by Invoke-AadcProbe. Read-only; output is written at the end.\n\n")
+	b.WriteString("# (probes/<name>.ps1) run by Invoke-AadcProbe. Read-only; output is written after each probe.\n\n")
 	b.WriteString(mustRead("_prelude.ps1"))
 	b.WriteString("\ntry {\n")
 	for _, n := range names {

@@ -138,7 +138,7 @@ type page struct {
 	Timeline  timeline
 	Deadlines []deadline
 	Changes   *changesView
-	Warned    []hostRef
+	Warned    listOf[hostRef]
 	Hosts     []hostView
 	Filters   filters
 	Reqs      []reqView
@@ -173,6 +173,21 @@ type tile struct {
 type hostRef struct {
 	ID, Name string
 	Notes    []string
+}
+
+// listMax bounds the host lists outside the table (warnings, what changed):
+// a catalog change can put every host of a large fleet on each of them, and
+// the table's filters already show any subset in full.
+const listMax = 100
+
+// listOf is a list cut at listMax, with how many it left out.
+type listOf[T any] struct {
+	Items       []T
+	More, Total int
+}
+
+func capList[T any](xs []T) listOf[T] {
+	return listOf[T]{Items: xs[:min(len(xs), listMax)], More: max(0, len(xs)-listMax), Total: len(xs)}
 }
 
 func newPage(run *results.Run, opt HTMLOptions) (*page, error) {
@@ -214,15 +229,17 @@ func newPage(run *results.Run, opt HTMLOptions) (*page, error) {
 	p.Timeline = newTimeline(p.Deadlines, asOf)
 	p.Filters = newFilters(run, p.Tiles, reqs)
 	p.Reqs = reqViews(opt.Catalog, run)
+	var warned []hostRef
 	for _, h := range p.Hosts {
 		if len(h.Warnings) > 0 {
-			p.Warned = append(p.Warned, hostRef{ID: h.ID, Name: h.Name, Notes: h.Warnings})
+			warned = append(warned, hostRef{ID: h.ID, Name: h.Name, Notes: h.Warnings})
 		}
 	}
+	p.Warned = capList(warned)
 	if opt.Previous != nil {
 		p.Changes = newChangesView(CompareRuns(opt.Previous, run), opt.Previous, p.Hosts)
 	}
-	p.Banners = banners(run, len(p.Warned))
+	p.Banners = banners(run, p.Warned.Total)
 	return p, nil
 }
 
@@ -299,7 +316,7 @@ func tiles(s results.Summary) []tile {
 // Host table and per-host detail.
 
 type hostView struct {
-	ID, Name, Address, Group string
+	ID, Name, Group string
 	verdictStyle
 	Verdict          string
 	Score            string
@@ -383,7 +400,8 @@ type rowData struct {
 	Waivers  int      `json:"w,omitempty"`
 }
 
-// attentionRank puts what a reader must act on first.
+// attentionRank and severityRank order a host's checks so that what the
+// reader must act on comes first.
 var (
 	attentionRank = map[catalog.Status]int{catalog.StatusFail: 0, catalog.StatusWaived: 1, catalog.StatusCouldNotCheck: 2}
 	severityRank  = map[catalog.Severity]int{catalog.SeverityBlocker: 0, catalog.SeverityWarning: 1, catalog.SeverityInfo: 2}
@@ -398,7 +416,7 @@ func hostViews(run *results.Run, reqs map[string]catalog.Requirement) ([]hostVie
 	out := make([]hostView, len(run.Hosts))
 	for i, h := range run.Hosts {
 		hv := hostView{
-			ID: "host-" + strconv.Itoa(i), Name: h.Name, Address: h.Address, Group: h.Group,
+			ID: "host-" + strconv.Itoa(i), Name: h.Name, Group: h.Group,
 			verdictStyle: styleOf(h.Verdict), Verdict: string(h.Verdict),
 			Score: "–", OS: fact(h, "os.caption"), Build: installedVersion(h),
 			Tags: tagList(h.Tags), Warnings: h.Warnings,
@@ -407,8 +425,8 @@ func hostViews(run *results.Run, reqs map[string]catalog.Requirement) ([]hostVie
 		hd := hostDetail{Meta: hostMeta(h), ProbeProblems: h.ProbeProblems, Stderr: h.Stderr}
 		for _, id := range h.Blocking {
 			title := reqs[id].Title
-			if i := slices.IndexFunc(h.Checks, func(c catalog.CheckResult) bool { return c.ID == id }); i >= 0 {
-				title = cmp.Or(h.Checks[i].Title, title)
+			if j := slices.IndexFunc(h.Checks, func(c catalog.CheckResult) bool { return c.ID == id }); j >= 0 {
+				title = cmp.Or(h.Checks[j].Title, title)
 			}
 			hv.Blocking = append(hv.Blocking, blockRef{id, title})
 		}
@@ -824,7 +842,7 @@ func newTimeline(ds []deadline, asOf time.Time) timeline {
 			t.Earlier++
 			continue
 		}
-		m := mark{X: x(d.Date), Day: d.Day, Title: ellipsis(d.Title, 46), Dated: d.Dated}
+		m := mark{X: x(d.Date), Day: d.Day, Title: ellipsis(d.Title, 70), Dated: d.Dated}
 		m.Hosts = plural(d.Hosts, "host", "hosts")
 		switch {
 		case d.Hosts == 0:
@@ -1133,9 +1151,9 @@ func CompareRuns(prev, cur *results.Run) RunChanges {
 
 type changesView struct {
 	Since, PrevCatalog         string
-	Improved, Regressed, Other []verdictChangeView
-	New                        []hostRef
-	Gone                       []string
+	Improved, Regressed, Other listOf[verdictChangeView]
+	New                        listOf[hostRef]
+	Gone                       listOf[string]
 	NewlyFailing, NewlyPassing []checkChangeView
 	Empty                      bool
 }
@@ -1147,7 +1165,7 @@ type verdictChangeView struct {
 
 type checkChangeView struct {
 	Check, Title string
-	Hosts        []hostRef
+	Hosts        listOf[hostRef]
 }
 
 func newChangesView(ch RunChanges, prev *results.Run, hosts []hostView) *changesView {
@@ -1158,31 +1176,32 @@ func newChangesView(ch RunChanges, prev *results.Run, hosts []hostView) *changes
 		}
 	}
 	ref := func(name string) hostRef { return hostRef{ID: ids[strings.ToLower(name)], Name: name} }
-	verdicts := func(vs []VerdictChange) []verdictChangeView {
+	refs := func(names []string) listOf[hostRef] {
+		out := make([]hostRef, len(names))
+		for i, n := range names {
+			out[i] = ref(n)
+		}
+		return capList(out)
+	}
+	verdicts := func(vs []VerdictChange) listOf[verdictChangeView] {
 		out := make([]verdictChangeView, len(vs))
 		for i, v := range vs {
 			out[i] = verdictChangeView{ref(v.Host), styleOf(v.From), styleOf(v.To)}
 		}
-		return out
+		return capList(out)
 	}
 	checks := func(cs []CheckChange) []checkChangeView {
 		out := make([]checkChangeView, len(cs))
 		for i, c := range cs {
-			out[i] = checkChangeView{Check: c.Check, Title: c.Title}
-			for _, h := range c.Hosts {
-				out[i].Hosts = append(out[i].Hosts, ref(h))
-			}
+			out[i] = checkChangeView{Check: c.Check, Title: c.Title, Hosts: refs(c.Hosts)}
 		}
 		return out
 	}
-	v := &changesView{
+	return &changesView{
 		Since: cmp.Or(stamp(prev.Started), prev.AsOf), PrevCatalog: prev.CatalogVersion,
 		Improved: verdicts(ch.Improved), Regressed: verdicts(ch.Regressed), Other: verdicts(ch.Other),
-		Gone: ch.Gone, NewlyFailing: checks(ch.NewlyFailing), NewlyPassing: checks(ch.NewlyPassing),
+		New: refs(ch.New), Gone: capList(ch.Gone),
+		NewlyFailing: checks(ch.NewlyFailing), NewlyPassing: checks(ch.NewlyPassing),
 		Empty: ch.Empty(),
 	}
-	for _, n := range ch.New {
-		v.New = append(v.New, ref(n))
-	}
-	return v
 }

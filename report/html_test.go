@@ -652,6 +652,25 @@ func TestWriteHTMLChangesSection(t *testing.T) {
 	}
 }
 
+// A change that hits every host of a large fleet lists the first hosts and
+// counts the rest, so the page stays small.
+func TestWriteHTMLChangesListsAreCapped(t *testing.T) {
+	prev, cur := &results.Run{AsOf: "2026-11-25"}, &results.Run{AsOf: "2026-11-26"}
+	for i := range listMax + 50 {
+		name := fmt.Sprintf("h%03d", i)
+		prev.Hosts = append(prev.Hosts, results.Host{Name: name, Verdict: catalog.VerdictOK})
+		cur.Hosts = append(cur.Hosts, results.Host{Name: name, Verdict: catalog.VerdictMigrate})
+	}
+	cur.Summarize()
+	page := render(t, cur, HTMLOptions{Previous: prev, Now: testAsOf})
+	if !strings.Contains(page, `<span class="n">150</span> regressed`) || !strings.Contains(page, "and 50 more") {
+		t.Error("the regressed list is not counted in full and cut at the limit")
+	}
+	if n := strings.Count(page, `<li><a href="#host-`); n != listMax {
+		t.Errorf("%d hosts listed, want %d", n, listMax)
+	}
+}
+
 func TestWriteHTMLNoCatalog(t *testing.T) {
 	run := fleet(t, loadCatalog(t), 20, false)
 	page := render(t, run, HTMLOptions{Now: testAsOf})

@@ -223,6 +223,7 @@ type Pending struct {
 	dir     string
 	rescan  bool
 	started time.Time
+	name    string // chosen by Name
 }
 
 // Begin creates the staging folder of a run starting now.
@@ -238,14 +239,22 @@ func (s *Store) Begin(started time.Time, rescan bool) (*Pending, error) {
 	return &Pending{store: s, dir: dir, rescan: rescan, started: started}, nil
 }
 
+// Dir is the staging folder (the run folder after Commit).
+func (p *Pending) Dir() string { return p.dir }
+
 // Path is where a file of the run is written before Commit.
 func (p *Pending) Path(file string) string { return filepath.Join(p.dir, file) }
 
-// Commit moves the staging folder into place as the folder of a run that
-// started at started (the run document's start; when zero, the time given
-// to Begin), and returns the folder's name. A second run that started in
-// the same second gets a counter (20261126T020000Z-1).
-func (p *Pending) Commit(started time.Time) (string, error) {
+// Name picks the folder name of a run that started at started (the run
+// document's start; when zero, the time given to Begin): its UTC second,
+// with a counter when a run of that second exists already
+// (20261126T020000Z-1). The store is locked, so the name stays free until
+// Commit, which uses it; files written before Commit (diff.json) can name
+// their run.
+func (p *Pending) Name(started time.Time) (string, error) {
+	if p.name != "" {
+		return p.name, nil
+	}
 	if started.IsZero() {
 		started = p.started
 	}
@@ -259,22 +268,32 @@ func (p *Pending) Commit(started time.Time) (string, error) {
 		if seq > 0 {
 			name = base + "-" + strconv.Itoa(seq) + suffix
 		}
-		final := filepath.Join(p.store.Dir, name)
-		if _, err := os.Lstat(final); err == nil {
+		if _, err := os.Lstat(filepath.Join(p.store.Dir, name)); err == nil {
 			continue
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return "", err
 		}
-		// The store is locked, so nobody else can take the name between
-		// the check and the rename; and rename never replaces a
-		// non-empty folder.
-		if err := os.Rename(p.dir, final); err != nil {
-			return "", fmt.Errorf("run folder: %w", err)
-		}
-		p.dir = final
+		p.name = name
 		return name, nil
 	}
 	return "", fmt.Errorf("run folder: too many runs started at %s", base)
+}
+
+// Commit moves the staging folder into place under Name(started) and
+// returns the name.
+func (p *Pending) Commit(started time.Time) (string, error) {
+	name, err := p.Name(started)
+	if err != nil {
+		return "", err
+	}
+	final := filepath.Join(p.store.Dir, name)
+	// Rename never replaces a non-empty folder, and nobody else can take
+	// the name while we hold the lock.
+	if err := os.Rename(p.dir, final); err != nil {
+		return "", fmt.Errorf("run folder: %w", err)
+	}
+	p.dir = final
+	return name, nil
 }
 
 // Abort removes the staging folder.
@@ -330,12 +349,15 @@ func Resolve(arg, outDir string) (Ref, error) {
 		}
 	}
 	if filepath.Base(path) == LatestName {
-		if fi, err := os.Lstat(path); err == nil && (fi.Mode()&os.ModeSymlink != 0 || fi.Mode().IsRegular()) {
+		fi, err := os.Lstat(path)
+		if err == nil && (fi.Mode()&os.ModeSymlink != 0 || fi.Mode().IsRegular()) {
 			target, err := resolveLatest(path)
 			if err != nil {
 				return Ref{}, err
 			}
 			path = target
+		} else if errors.Is(err, os.ErrNotExist) {
+			return Ref{}, fmt.Errorf("%s: %w", filepath.Dir(path), ErrNoLatest)
 		}
 	}
 	fi, err := os.Stat(path)

@@ -47,7 +47,7 @@ func (s *scan) host(ctx context.Context, h inventory.Host) results.Host {
 	res, attempts, err := s.runWithRetries(hctx, h, probes.CommandLine(), s.bundle, nil)
 	r.Attempts = attempts
 	if err != nil {
-		s.fail(&r, err)
+		s.fail(&r, h, err, res)
 	} else {
 		s.score(&r, h, res)
 	}
@@ -118,7 +118,7 @@ func (s *scan) runWithRetries(ctx context.Context, h inventory.Host, command str
 			Class: string(e.Class), Message: clean(e.Message), DurationMS: time.Since(begin).Milliseconds(), Retried: retry,
 		})
 		if !retry || !sleep(ctx, backoff(s.opt.Backoff, attempt)) {
-			return nil, attempts, err
+			return res, attempts, err
 		}
 		s.opt.Logger.Debug("retrying host", "host", h.Name, "attempt", attempt+1, "class", e.Class)
 	}
@@ -168,8 +168,10 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// fail records a host that produced no probe output.
-func (s *scan) fail(r *results.Host, err error) {
+// fail records a host whose run broke off. res holds what arrived before
+// it did: the bundle writes after each probe, so a host cut off by its
+// deadline (a hung WMI provider) keeps the facts of the probes that ended.
+func (s *scan) fail(r *results.Host, h inventory.Host, err error, res *wsman.Result) {
 	var he *hostError
 	if errors.As(err, &he) {
 		r.Failure = &results.Failure{Class: he.class, Message: he.msg, Hint: he.hint}
@@ -180,15 +182,25 @@ func (s *scan) fail(r *results.Host, err error) {
 			FaultCode: e.FaultCode, HTTPStatus: e.HTTPStatus,
 		}
 	}
-	if reached(r.Failure) {
-		// The host answered but the run broke off: score what we know
-		// (nothing), so every check says why it could not run.
+	if !reached(r.Failure) {
+		r.Verdict = catalog.VerdictUnreachable
+		r.Reason = r.Failure.Message
+		r.NextStep = r.Failure.Hint
+		return
+	}
+	why := "output cut short (" + r.Failure.Class + "): " + r.Failure.Message
+	if res == nil || len(res.Stdout) == 0 {
 		s.evaluate(r, unknownFacts("no probe output: "+r.Failure.Message))
 		return
 	}
-	r.Verdict = catalog.VerdictUnreachable
-	r.Reason = r.Failure.Message
-	r.NextStep = r.Failure.Hint
+	set := s.collect(r, h, res)
+	for name, ps := range set.Probes {
+		if ps.Status == facts.ProbeMissing || ps.Status == facts.ProbeMalformed {
+			ps.Reason = strings.TrimSuffix(why+"; "+ps.Reason, "; ")
+			set.Probes[name] = ps
+		}
+	}
+	s.evaluate(r, set)
 }
 
 // reached tells whether a WinRM session existed when the host failed.
@@ -215,6 +227,12 @@ func unknownFacts(reason string) *facts.Set {
 }
 
 func (s *scan) score(r *results.Host, h inventory.Host, res *wsman.Result) {
+	s.evaluate(r, s.collect(r, h, res))
+}
+
+// collect parses a host's probe output and records what the run says about
+// it (warnings, parser findings, stderr).
+func (s *scan) collect(r *results.Host, h inventory.Host, res *wsman.Result) *facts.Set {
 	r.Requests, r.Sealed = res.Requests, res.Sealed
 	if h.AllowUnencrypted && !h.HTTPS() && !res.Sealed {
 		r.Warnings = append(r.Warnings, "traffic to this host was not encrypted (allow_unencrypted: true)")
@@ -233,7 +251,7 @@ func (s *scan) score(r *results.Host, h inventory.Host, res *wsman.Result) {
 		r.ProbeProblems = append(r.ProbeProblems, fmt.Sprintf("powershell.exe exited with code %d", res.ExitCode))
 	}
 	r.Stderr = truncate(wsman.DecodeCLIXML(res.Stderr), maxStderr)
-	s.evaluate(r, set)
+	return set
 }
 
 func (s *scan) evaluate(r *results.Host, set *facts.Set) {

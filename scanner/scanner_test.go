@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,5 +218,28 @@ hosts:
 		if f := hosts[n].Failure; f == nil || f.Class != string(wsman.ClassCancelled) {
 			t.Errorf("%s: failure %+v, want cancelled", n, f)
 		}
+	}
+}
+
+// A host whose PowerShell outlives the deadline after the first probes
+// have written keeps their facts: the bundle writes after every probe.
+func TestScanDeadlineKeepsFactsOfFinishedProbes(t *testing.T) {
+	inv, _ := startFleet(t, `
+users: [{username: 'CONTOSO\svc-scan', password: Scanner-Test-Pw-1}]
+hosts:
+  - {name: stuck, address: 127.0.81.70, profile: ws2019-v2-current, hang_after_probe: hardware}
+`)
+	opt := options(t)
+	opt.HostTimeout = 2 * time.Second
+	run := Scan(context.Background(), inv, opt)
+	h := run.Hosts[0]
+	if h.Failure == nil || h.Failure.Class != string(wsman.ClassDeadline) {
+		t.Fatalf("failure %+v, want the host deadline", h.Failure)
+	}
+	if st := checkStatus(h, "os-supported-version"); st != catalog.StatusPass {
+		t.Errorf("os-supported-version = %s: the os probe's facts were lost", st)
+	}
+	if ps := h.Facts.Probes["adsync"]; ps.Status != facts.ProbeMissing || !strings.Contains(ps.Reason, "cut short") {
+		t.Errorf("adsync probe %+v, want missing with the reason the output was cut short", ps)
 	}
 }

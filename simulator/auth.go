@@ -29,79 +29,100 @@ type conn struct {
 // (unsealed if it came sealed) and user who sent it; otherwise it has
 // answered the request.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, c *conn, body []byte) (user string, plain []byte, sealed bool, ok bool) {
-	h := c.host
 	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	switch {
 	case strings.EqualFold(scheme, "Negotiate"):
-		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
-		if err != nil || len(raw) < 12 {
-			s.unauthorized(w, c, nil)
-			return "", nil, false, false
-		}
-		switch raw[8] { // NTLMSSP message type
-		case 1:
-			c.session, c.user = nil, ""
-			c.acceptor = ntlmsrv.NewAcceptor(&h.ntlm, c.bindings())
-			challenge, err := c.acceptor.Challenge(raw)
-			if err != nil {
-				challenge = nil
-			}
-			s.unauthorized(w, c, challenge)
-			return "", nil, false, false
-		case 3:
-			h.counters.authAttempts.Add(1)
-			a := c.acceptor
-			c.acceptor = nil
-			if a == nil {
-				a = ntlmsrv.NewAcceptor(&h.ntlm, nil) // fails: no challenge
-			}
-			sess, err := a.Authenticate(raw)
-			if err != nil {
-				h.counters.authFailures.Add(1)
-				s.log.Info("ntlm authentication failed", "host", h.cfg.Name, "err", err)
-				s.unauthorized(w, c, nil)
-				return "", nil, false, false
-			}
-			c.session, c.user = sess, account(sess.Domain, sess.User)
-		default:
-			// A SPNEGO-wrapped or Kerberos token: this simulator only
-			// accepts raw NTLMSSP under Negotiate.
-			s.unauthorized(w, c, nil)
+		if !s.negotiate(w, c, token) {
 			return "", nil, false, false
 		}
 	case strings.EqualFold(scheme, "Basic"):
-		h.counters.authAttempts.Add(1)
-		name, password, _ := r.BasicAuth()
-		// Basic needs Basic=true and, over HTTP, AllowUnencrypted=true: the
-		// password would cross the network in clear.
-		if !h.cfg.Basic || !c.https && !h.cfg.AllowUnencrypted || !h.basicAccount(name, password) {
-			h.counters.authFailures.Add(1)
-			s.log.Info("basic authentication refused", "host", h.cfg.Name, "user", name)
-			s.unauthorized(w, c, nil)
-			return "", nil, false, false
-		}
-		if isSealed(r.Header.Get("Content-Type")) {
-			http.Error(w, "", http.StatusBadRequest) // nothing to unseal with
-			return "", nil, false, false
-		}
-		u, d := splitAccount(name)
-		return account(d, u), body, false, true
+		user, ok := s.basic(w, r, c)
+		return user, body, false, ok
 	case scheme == "" && c.session != nil:
 		// Later requests on an authenticated connection carry no header.
 	default:
 		s.unauthorized(w, c, nil)
 		return "", nil, false, false
 	}
+	return s.sessionMessage(w, r, c, body)
+}
+
+// negotiate runs one leg of the NTLM handshake; it reports whether the
+// connection is now authenticated (after an AUTHENTICATE that verified).
+func (s *Server) negotiate(w http.ResponseWriter, c *conn, token string) bool {
+	h := c.host
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
+	if err != nil || len(raw) < 12 {
+		s.unauthorized(w, c, nil)
+		return false
+	}
+	switch raw[8] { // NTLMSSP message type
+	case 1:
+		c.session, c.user = nil, ""
+		c.acceptor = ntlmsrv.NewAcceptor(&h.ntlm, c.bindings())
+		challenge, err := c.acceptor.Challenge(raw)
+		if err != nil {
+			challenge = nil
+		}
+		s.unauthorized(w, c, challenge)
+		return false
+	case 3:
+		h.counters.authAttempts.Add(1)
+		a := c.acceptor
+		c.acceptor = nil
+		if a == nil {
+			a = ntlmsrv.NewAcceptor(&h.ntlm, nil) // fails: no challenge
+		}
+		sess, err := a.Authenticate(raw)
+		if err != nil {
+			h.counters.authFailures.Add(1)
+			s.log.Info("ntlm authentication failed", "host", h.cfg.Name, "err", err)
+			s.unauthorized(w, c, nil)
+			return false
+		}
+		c.session, c.user = sess, account(sess.Domain, sess.User)
+		return true
+	default:
+		// A SPNEGO-wrapped or Kerberos token: this simulator only accepts
+		// raw NTLMSSP under Negotiate.
+		s.unauthorized(w, c, nil)
+		return false
+	}
+}
+
+// basic checks Basic credentials, sent with every request. It needs
+// Basic=true and, over HTTP, AllowUnencrypted=true: the password would
+// cross the network in clear.
+func (s *Server) basic(w http.ResponseWriter, r *http.Request, c *conn) (string, bool) {
+	h := c.host
+	h.counters.authAttempts.Add(1)
+	name, password, _ := r.BasicAuth()
+	if !h.cfg.Basic || !c.https && !h.cfg.AllowUnencrypted || !h.basicAccount(name, password) {
+		h.counters.authFailures.Add(1)
+		s.log.Info("basic authentication refused", "host", h.cfg.Name, "user", name)
+		s.unauthorized(w, c, nil)
+		return "", false
+	}
+	if isSealed(r.Header.Get("Content-Type")) {
+		http.Error(w, "", http.StatusBadRequest) // nothing to unseal with
+		return "", false
+	}
+	u, d := splitAccount(name)
+	return account(d, u), true
+}
+
+// sessionMessage reads a message on an NTLM-authenticated connection.
+func (s *Server) sessionMessage(w http.ResponseWriter, r *http.Request, c *conn, body []byte) (string, []byte, bool, bool) {
 	if isSealed(r.Header.Get("Content-Type")) {
 		plain, err := unseal(c.session, body)
 		if err != nil {
-			s.log.Info("sealed request rejected", "host", h.cfg.Name, "err", err)
+			s.log.Info("sealed request rejected", "host", c.host.cfg.Name, "err", err)
 			http.Error(w, "", http.StatusBadRequest)
 			return "", nil, false, false
 		}
 		return c.user, plain, true, true
 	}
-	if len(body) > 0 && !c.https && !h.cfg.AllowUnencrypted {
+	if len(body) > 0 && !c.https && !c.host.cfg.AllowUnencrypted {
 		// The service refuses an unsealed message over HTTP with 401: the
 		// credentials were fine, the transport was not.
 		s.unauthorized(w, c, nil)

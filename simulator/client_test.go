@@ -26,7 +26,7 @@ import (
 // share code with the server, so the tests check the server against what a
 // client sends, not against itself.
 type testClient struct {
-	t         *testing.T
+	t         testing.TB
 	addr      string
 	tls       *tls.Config // nil: plain HTTP
 	user      string      // DOMAIN\user or user

@@ -22,7 +22,11 @@ func DemoFleet() *Fleet {
 		}
 	}
 	denied := host("aadc-denied", "7", "ws2019-v2-current")
-	denied.FailProbes = map[string]string{"adsync": "Access is denied. The ADSync cmdlets need membership of ADSyncAdmins."}
+	// An account outside Administrators: WMI and the ADSync cmdlets refuse.
+	denied.FailProbes = map[string]string{
+		"os":     "Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))",
+		"adsync": "Access is denied. The ADSync cmdlets need membership of ADSyncAdmins.",
+	}
 	slow := host("aadc-slow", "12", "ws2019-v2-current")
 	slow.Behavior, slow.Latency, slow.PSRuntime = BehaviorSlow, 250*time.Millisecond, 3*time.Second
 	https := host("aadc-https", "13", "ws2025-v2-current")

@@ -180,19 +180,3 @@ func TestDemoFleet(t *testing.T) {
 		t.Error("DemoFleet returns shared state")
 	}
 }
-
-func TestParseXSDuration(t *testing.T) {
-	for in, want := range map[string]time.Duration{
-		"PT20S": 20 * time.Second, "PT60.000S": time.Minute, "PT0.5S": 500 * time.Millisecond,
-		"PT1M30S": 90 * time.Second, "P0DT0H0M5S": 5 * time.Second, "PT2H": 2 * time.Hour,
-	} {
-		if got, err := parseXSDuration(in); err != nil || got != want {
-			t.Errorf("%s = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "P", "PT", "20", "PT20", "-PT5S"} {
-		if _, err := parseXSDuration(bad); err == nil {
-			t.Errorf("%q parsed", bad)
-		}
-	}
-}

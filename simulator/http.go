@@ -13,8 +13,8 @@ import (
 // may be.
 const sealSlack = 1024
 
-// ServeHTTP answers one request on a host's listener.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serveHTTP answers one request on a host's listener.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	c, _ := r.Context().Value(connKey{}).(*conn)
 	if c == nil || c.host == nil || !s.enter() {
 		return
@@ -40,10 +40,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the client went away
 	}
 	if len(body) > maxEnvelope+sealSlack {
-		// The rest of the body is not read: close the connection rather
-		// than drain an unbounded upload.
-		w.Header().Set("Connection", "close")
-		tooLarge(w)
+		tooLarge(w) // the rest of the body is never read
 		return
 	}
 	user, plain, sealed, ok := s.authorize(w, r, c, body)
@@ -68,9 +65,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // tooLarge is how the service refuses an envelope over MaxEnvelopeSizekb:
-// HTTP 413 with no body. Clients turn it into "the request size exceeded
-// the configured MaxEnvelopeSize quota" (0x80338111) themselves.
+// HTTP 413 with no body, closing the connection. Clients turn it into "the
+// request size exceeded the configured MaxEnvelopeSize quota" (0x80338111)
+// themselves.
 func tooLarge(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusRequestEntityTooLarge)
 }

@@ -76,17 +76,23 @@ func runPywinrm(t *testing.T, args ...string) pyResult {
 func TestInteropPywinrm(t *testing.T) {
 	pywinrm(t)
 	s := startHosts(t,
-		Host{Name: "aadc-sealed"},
+		Host{Name: "aadc-sealed", HTTPS: true},
 		Host{Name: "aadc-basic", Basic: true, AllowUnencrypted: true, Users: []User{{Name: "Administrator", Password: testPassword}}},
 	)
-	sealedAddr, _ := s.Endpoint("aadc-sealed")
+	sealedAddr, httpsAddr := s.Endpoint("aadc-sealed")
 	basicAddr, _ := s.Endpoint("aadc-basic")
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, s.CAPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name, host string
 		args       []string
 	}{
 		{"ntlm sealed", "aadc-sealed", []string{"--url", "http://" + sealedAddr + "/wsman", "--user", testUser, "--transport", "ntlm", "--encryption", "always"}},
 		{"basic plaintext", "aadc-basic", []string{"--url", "http://" + basicAddr + "/wsman", "--user", "Administrator", "--transport", "plaintext"}},
+		// Over HTTPS pywinrm does not seal and binds NTLM to the certificate.
+		{"ntlm https", "aadc-sealed", []string{"--url", "https://" + httpsAddr + "/wsman", "--user", testUser, "--transport", "ntlm", "--encryption", "auto", "--ca", ca}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before := s.Stats().Hosts[tt.host]

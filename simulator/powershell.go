@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -129,7 +130,15 @@ func (h *hostState) runScript(script string) output {
 		}
 	}
 	opt := probes.RenderOptions{Fail: h.cfg.FailProbes, Omit: omit, Truncate: h.cfg.TruncateOutput}
-	return output{stdout: probes.Render(h.factSet(), id, opt)}
+	out := output{stdout: probes.Render(h.factSet(), id, opt)}
+	if p := h.cfg.HangAfterProbe; p != "" {
+		end := []byte("##AADC END " + p + "\r\n")
+		if i := bytes.Index(out.stdout, end); i >= 0 {
+			out.stdout = out.stdout[:i+len(end)]
+		}
+		out.hang = true
+	}
+	return out
 }
 
 // unknownScript is PowerShell failing on the first word of a script it

@@ -33,8 +33,9 @@ type failedFact string
 
 var absent absentFact
 
-// derive copies base and applies changes; it panics on a key or value the
-// registry does not accept, which TestProfilesComplete turns into a failure.
+// derive copies base and applies changes. TestProfilesComplete checks the
+// result against the registry (a renamed key there must not crash every
+// program that links the simulator).
 func derive(base map[string]facts.Fact, changes map[string]any) map[string]facts.Fact {
 	out := maps.Clone(base)
 	if out == nil {
@@ -51,9 +52,6 @@ func derive(base map[string]facts.Fact, changes map[string]any) map[string]facts
 			f = facts.Fact{Status: facts.StatusOK, Value: int64(v)}
 		default:
 			f = facts.Fact{Status: facts.StatusOK, Value: v}
-		}
-		if err := checkFact(k, f); err != nil {
-			panic(fmt.Sprintf("simulator: profile fact: %v", err))
 		}
 		out[k] = f
 	}

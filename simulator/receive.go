@@ -51,8 +51,21 @@ func (h *hostState) receive(ctx context.Context, rq *request, who *caller) reply
 	}
 	h.mu.Lock()
 	chunks, done := c.take(rq.responseLimit(h.cfg.MaxEnvelopeKB))
-	code := c.out.code
+	code, hang := c.out.code, c.out.hang
 	h.mu.Unlock()
+	if hang && done {
+		// Output written so far goes out; then the process is stuck and
+		// Receive times out like WinRS's would, again and again.
+		if len(chunks) == 0 {
+			select {
+			case <-deadline.C:
+				return h.faultReply(relatesTo, faultFor(codeOperationTimeout))
+			case <-ctx.Done():
+				return reply{status: http.StatusServiceUnavailable}
+			}
+		}
+		done = false
+	}
 	return reply{status: http.StatusOK, body: receiveResponse(relatesTo, id, chunks, done, code)}
 }
 

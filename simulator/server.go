@@ -83,7 +83,7 @@ func Start(ctx context.Context, fleet *Fleet, opt Options) (*Server, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.http = &http.Server{
-		Handler:           s,
+		Handler:           http.HandlerFunc(s.serveHTTP),
 		BaseContext:       func(net.Listener) context.Context { return s.ctx },
 		ConnContext:       s.connContext,
 		ConnState:         s.connState,
@@ -141,21 +141,27 @@ func (s *Server) bind(h *hostState) ([]net.Listener, error) {
 			}
 			port = h.cfg.HTTPSPort
 		}
-		l, err := net.Listen("tcp4", net.JoinHostPort(h.cfg.Address, strconv.Itoa(port)))
+		where := &h.addr
+		if https {
+			where = &h.httpsAddr
+		}
+		hostPort := net.JoinHostPort(h.cfg.Address, strconv.Itoa(port))
+		if h.cfg.Behavior == BehaviorRefuse && port != 0 {
+			// Nothing listens, so the kernel refuses connections, as
+			// Windows does when the WinRM service is stopped.
+			*where = hostPort
+			continue
+		}
+		l, err := net.Listen("tcp4", hostPort)
 		if err != nil {
 			return serve, err
 		}
-		addr := l.Addr().(*net.TCPAddr).AddrPort()
-		if https {
-			h.httpsAddr = addr.String()
-		} else {
-			h.addr = addr.String()
-		}
+		ap := l.Addr().(*net.TCPAddr).AddrPort()
+		addr := netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		*where = addr.String()
 		switch h.cfg.Behavior {
 		case BehaviorRefuse:
-			// The port was only reserved to learn its number: with nothing
-			// listening the kernel refuses connections, as Windows does
-			// when the WinRM service is stopped.
+			// A free port was only reserved to learn its number.
 			l.Close()
 		case BehaviorHang:
 			s.trackListener(l)

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"regexp"
@@ -92,11 +93,66 @@ type nameValue struct {
 }
 
 func parseRequest(body []byte) (*request, error) {
+	var lifted []string
+	if len(body) > liftAbove {
+		body, lifted = liftStreams(body)
+	}
 	rq := &request{}
 	if err := xml.Unmarshal(body, rq); err != nil {
 		return nil, err
 	}
+	if s := rq.Body.Send; s != nil && len(lifted) == len(s.Streams) {
+		for i := range s.Streams {
+			s.Streams[i].Data = lifted[i]
+		}
+	}
 	return rq, nil
+}
+
+// A Send carries stdin as base64 text, up to the envelope size, and
+// encoding/xml decodes text a byte at a time: in a large request the
+// streams' text is cut out before parsing and put back after, which halves
+// the simulator's cost per scanned host.
+const liftAbove = 16 << 10
+
+var streamTag = regexp.MustCompile(`<(?:[A-Za-z_][\w.-]*:)?Stream[\s>][^>]*>`)
+
+// liftStreams removes the base64 text of Stream elements. If any stream's
+// text is not plain base64 (entities, CDATA), nothing is lifted and the XML
+// parser reads it all.
+func liftStreams(body []byte) ([]byte, []string) {
+	var out []byte
+	var data []string
+	rest := body
+	for {
+		loc := streamTag.FindIndex(rest)
+		if loc == nil {
+			return append(out, rest...), data
+		}
+		out = append(out, rest[:loc[1]]...)
+		rest = rest[loc[1]:]
+		if out[len(out)-2] == '/' { // <rsp:Stream .../>: no text
+			data = append(data, "")
+			continue
+		}
+		end := bytes.IndexByte(rest, '<')
+		if end < 0 || !isBase64(rest[:end]) {
+			return body, nil
+		}
+		data = append(data, string(rest[:end]))
+		rest = rest[end:]
+	}
+}
+
+func isBase64(b []byte) bool {
+	for _, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/', c == '=', c == '\r', c == '\n', c == ' ', c == '\t':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (rq *request) option(name string) string {

@@ -30,8 +30,12 @@ type Config struct {
 	MaxEnvelopeKB  int   // default 150 (works on old hosts); stdin chunks sized to fit
 	MaxOutputBytes int64 // default 8 MiB: beyond it, stop and fail with ClassOutputTooLarge
 
-	Logger *slog.Logger                                  // debug-level per request; never credentials or bodies
-	Trace  func(step string, d time.Duration, err error) // steps: resolve, connect, tls, authenticate, create-shell, command, receive, cleanup
+	Logger *slog.Logger // debug-level per request; never credentials or bodies
+	// Trace, if set, gets the steps resolve, connect, tls, authenticate,
+	// create-shell, command, receive and cleanup. The connection steps run
+	// on the transport's dial goroutine and may arrive after Run returned
+	// (never after Close returned): Trace must be safe for concurrent use.
+	Trace func(step string, d time.Duration, err error)
 }
 
 // Defaults.

@@ -94,6 +94,9 @@ func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	if c.s.Auth == AuthNTLM {
 		start := time.Now()
 		err := c.authenticate(ctx, ac)
+		if err == nil {
+			err = context.Cause(ctx) // ended during the handshake: its deadline may be poisoned
+		}
 		c.trace("authenticate", time.Since(start), err)
 		if err != nil {
 			nc.Close()

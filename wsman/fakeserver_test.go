@@ -40,6 +40,8 @@ type fakeResp struct {
 	hang   bool // block until the client goes away
 	plain  bool // send unsealed even on a sealed session
 	tamper bool // flip a sealed byte
+	forget bool // drop the connection's NTLM authentication and answer 401
+	reset  bool // close the connection halfway through the response body
 }
 
 type fakeWinRM struct {
@@ -164,6 +166,12 @@ func (f *fakeWinRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := parseFakeReq(string(body))
 	req.conn = fc.id
 	resp := f.answer(&req)
+	if resp.forget {
+		fc.authed, fc.sess = false, nil
+		w.Header().Set("WWW-Authenticate", "Negotiate")
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
 	if resp.hang {
 		select {
 		case <-r.Context().Done():
@@ -232,8 +240,8 @@ func (f *fakeWinRM) write(w http.ResponseWriter, fc *fakeConn, resp *fakeResp, s
 		}
 		ct = sealContentType
 	}
-	if f.drop {
-		f.writeAndDrop(w, status, ct, body)
+	if f.drop || resp.reset {
+		f.writeAndDrop(w, status, ct, body, resp.reset)
 		return
 	}
 	if f.connClose {
@@ -246,8 +254,9 @@ func (f *fakeWinRM) write(w http.ResponseWriter, fc *fakeConn, resp *fakeResp, s
 }
 
 // writeAndDrop answers as a keep-alive response would, then closes the TCP
-// connection without a Connection: close header (an idle timeout on the host).
-func (f *fakeWinRM) writeAndDrop(w http.ResponseWriter, status int, ct string, body []byte) {
+// connection without a Connection: close header (an idle timeout on the
+// host); with half, only half the body is sent.
+func (f *fakeWinRM) writeAndDrop(w http.ResponseWriter, status int, ct string, body []byte, half bool) {
 	conn, bw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		f.t.Errorf("hijack: %v", err)
@@ -255,6 +264,9 @@ func (f *fakeWinRM) writeAndDrop(w http.ResponseWriter, status int, ct string, b
 	}
 	defer conn.Close()
 	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", status, http.StatusText(status), ct, len(body))
+	if half {
+		body = body[:len(body)/2]
+	}
 	bw.Write(body)
 	bw.Flush()
 }

@@ -182,25 +182,30 @@ func TestInteropGSSNTLMSSPRefusesUnsealed(t *testing.T) {
 }
 
 // BenchmarkInteropHostRun measures the client's own CPU for what the scanner
-// does per host: a new client, TCP connect, NTLM handshake, a sealed
-// Create/Command/Send/Receive/Signal/Delete with a 30 KB stdin, Close. The
-// peer is another process, so rusage counts only this side.
+// does per host, with hosts in parallel as the scanner runs them: a new
+// client, TCP connect, NTLM handshake, sealed Create/Command/Send/Receive/
+// Signal/Delete with 30 KB of stdin echoed back as stdout, Close. The peer
+// is another process, so rusage counts this side only (plus Go's runtime).
 func BenchmarkInteropHostRun(b *testing.B) {
 	r := startResponder(b)
 	stdin := bytes.Repeat([]byte("Write-Output 'probe'\r\n"), 1400)
 	cfg := Config{Host: "127.0.0.1", Port: r.port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "Passw0rd!"}
+	b.SetParallelism(16)
 	start := cpuTime()
-	for b.Loop() {
-		c, err := New(cfg)
-		if err != nil {
-			b.Fatal(err)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			c, err := New(cfg)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			res, err := c.Run(b.Context(), "echo-stdin", stdin)
+			if err != nil || len(res.Stdout) != len(stdin) {
+				b.Errorf("run: %v", err)
+			}
+			c.Close()
 		}
-		res, err := c.Run(b.Context(), "echo-stdin", stdin)
-		if err != nil || len(res.Stdout) != len(stdin) {
-			b.Fatal(err)
-		}
-		c.Close()
-	}
+	})
 	b.ReportMetric(float64((cpuTime()-start).Microseconds())/1000/float64(b.N), "cpu-ms/host")
 }
 

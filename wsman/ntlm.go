@@ -44,12 +44,10 @@ func (c *Client) authenticate(ctx context.Context, ac *authConn) error {
 	if err != nil {
 		return newError(ClassUnsupported, "connect", "ntlm negotiate: "+err.Error(), err)
 	}
+	// Unblock the handshake's reads when the dial is abandoned; the caller
+	// discards the connection whenever ctx has ended.
 	stop := context.AfterFunc(ctx, func() { ac.Conn.SetDeadline(time.Unix(1, 0)) })
-	defer func() {
-		if stop() {
-			ac.Conn.SetDeadline(time.Time{})
-		}
-	}()
+	defer stop()
 	br := bufio.NewReaderSize(ac.Conn, 4096)
 
 	status, hdr, err := c.authLeg(ctx, ac, br, negotiate)
@@ -127,7 +125,10 @@ func (c *Client) authLeg(ctx context.Context, ac *authConn, br *bufio.Reader, to
 	case resp.Close:
 		return 0, nil, c.authStatusError(resp.StatusCode, "closed the connection during NTLM authentication")
 	}
-	return resp.StatusCode, resp.Header, ac.Conn.SetDeadline(time.Time{})
+	if err := ac.Conn.SetDeadline(time.Time{}); err != nil {
+		return 0, nil, c.authIOError(ctx, err)
+	}
+	return resp.StatusCode, resp.Header, nil
 }
 
 func (c *Client) authIOError(ctx context.Context, err error) error {

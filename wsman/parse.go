@@ -29,6 +29,7 @@ type envelope struct {
 		} `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell CommandResponse"`
 		ReceiveResponse *receiveResponse `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell ReceiveResponse"`
 	} `xml:"http://www.w3.org/2003/05/soap-envelope Body"`
+	runs [][]byte // base64 texts cut out before decoding (cut.go)
 }
 
 type resourceCreated struct {
@@ -82,6 +83,7 @@ func malformed(op, format string, args ...any) *Error {
 // expected response action.
 func parseResponse(req *request, status int, body []byte) (*envelope, error) {
 	env := new(envelope)
+	body, env.runs = cutRuns(body)
 	if err := xml.Unmarshal(body, env); err != nil {
 		if status != 200 {
 			e := newError(ClassHTTPStatus, req.op, fmt.Sprintf("HTTP %d with a body that is not SOAP", status), err)
@@ -240,8 +242,14 @@ func (o *output) add(env *envelope, commandID string) (int, error) {
 			return n, malformed(op, "unexpected stream %q", st.Name)
 		}
 		before := len(*dst)
+		text := bytes.TrimSpace(st.Data)
 		var err error
-		*dst, err = strictBase64.AppendDecode(*dst, bytes.TrimSpace(st.Data))
+		if len(text) > 0 && text[0] == '#' {
+			text, err = env.cutText(text)
+		}
+		if err == nil {
+			*dst, err = strictBase64.AppendDecode(*dst, text)
+		}
 		if err != nil {
 			e := malformed(op, "%s stream is not base64: %v", st.Name, err)
 			e.Err = err

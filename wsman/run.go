@@ -46,7 +46,7 @@ type run struct {
 // On error the returned Result, when non-nil, holds what was received so far;
 // always check the error first. Errors are *Error.
 func (c *Client) Run(ctx context.Context, command string, stdin []byte) (*Result, error) {
-	if n := len(utf16.Encode([]rune(command))); n > maxCommandLen {
+	if n := utf16Len(command); n > maxCommandLen {
 		e := newError(ClassCommandTooLong, "command", fmt.Sprintf("command line of %d characters", n), nil)
 		e.FaultCode = FaultCommandTooLong
 		return nil, e
@@ -151,6 +151,29 @@ func (r *run) receive(ctx context.Context) error {
 	return nil
 }
 
+// deleteShell deletes the shell, once more if the answer was lost on the
+// way: a leaked shell counts against MaxShellsPerUser until it idles out
+// (two hours by default). Deleting twice is harmless; the second answer is
+// then "shell not found".
+func (r *run) deleteShell(ctx context.Context) error {
+	_, err := r.post(ctx, r.c.build.delete(r.shellID))
+	if e := asError(err); e != nil && (e.Class == ClassNetwork || e.Class == ClassResponseTimeout) && ctx.Err() == nil {
+		_, err = r.post(ctx, r.c.build.delete(r.shellID))
+		if e := asError(err); e != nil && e.Class == ClassShellNotFound {
+			return nil
+		}
+	}
+	return err
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += max(utf16.RuneLen(r), 1)
+	}
+	return n
+}
+
 func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
@@ -186,12 +209,11 @@ func (r *run) finish(ctx context.Context, runErr error) {
 		_, err := r.post(cctx, r.c.build.signal(r.shellID, r.cmdID))
 		errs = append(errs, err)
 	}
-	_, err := r.post(cctx, r.c.build.delete(r.shellID))
-	errs = append(errs, err)
-	err = errors.Join(errs...)
+	errs = append(errs, r.deleteShell(cctx))
+	err := errors.Join(errs...)
 	r.c.trace("cleanup", time.Since(start), err)
-	if err != nil {
-		r.c.logDebug("wsman cleanup failed", "err", err)
+	if err != nil && r.c.s.Logger != nil {
+		r.c.s.Logger.Warn("wsman cleanup failed: the shell may stay open until it idles out", "host", r.c.s.Host, "err", err)
 	}
 	if e := asError(runErr); ctx.Err() != nil || e != nil && e.Class == ClassResponseTimeout {
 		r.c.transport.CloseIdleConnections()

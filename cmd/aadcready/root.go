@@ -55,7 +55,8 @@ and an optional --config file, in that order of precedence.
 	root.PersistentFlags().String("log-format", "text", "log format: text or json")
 	root.PersistentFlags().String("log-level", "warn", "log level: debug, info, warn or error")
 	root.PersistentFlags().String("log-file", "", "write logs to this file instead of stderr")
-	root.AddCommand(newScanCmd(), newConnectCmd(), newDemoCmd(), newSimulateCmd(), newInventoryCmd(), newProbesCmd(), newChecksCmd())
+	root.AddCommand(newScanCmd(), newConnectCmd(), newDemoCmd(), newSimulateCmd(), newInventoryCmd(), newProbesCmd(), newChecksCmd(),
+		newReportCmd(), newDiffCmd())
 	return root
 }
 
@@ -88,9 +89,23 @@ func settings(cmd *cobra.Command) (*viper.Viper, error) {
 // newLogger builds the slog logger from --log-format, --log-level and
 // --log-file. The returned closer closes the log file.
 func newLogger(v *viper.Viper, stderr io.Writer) (*slog.Logger, func() error, error) {
+	h, closer, err := newLogHandler(v, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return slog.New(h), closer, nil
+}
+
+// newLogHandler is newLogger's handler, for callers that add handlers of
+// their own (the run folder's scan.log).
+func newLogHandler(v *viper.Viper, stderr io.Writer) (slog.Handler, func() error, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(v.GetString("log-level"))); err != nil {
 		return nil, nil, usage("--log-level: %v", err)
+	}
+	format := v.GetString("log-format")
+	if format != "text" && format != "json" {
+		return nil, nil, usage("--log-format must be text or json, not %q", format)
 	}
 	out, closer := stderr, func() error { return nil }
 	if path := v.GetString("log-file"); path != "" {
@@ -101,14 +116,10 @@ func newLogger(v *viper.Viper, stderr io.Writer) (*slog.Logger, func() error, er
 		out, closer = f, f.Close
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	switch v.GetString("log-format") {
-	case "text":
-		return slog.New(slog.NewTextHandler(out, opts)), closer, nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(out, opts)), closer, nil
+	if format == "json" {
+		return slog.NewJSONHandler(out, opts), closer, nil
 	}
-	closer()
-	return nil, nil, usage("--log-format must be text or json, not %q", v.GetString("log-format"))
+	return slog.NewTextHandler(out, opts), closer, nil
 }
 
 func fprintf(w io.Writer, format string, a ...any) { fmt.Fprintf(w, format, a...) }

@@ -110,6 +110,9 @@ func fleet(t *testing.T, cat *catalog.Catalog, n int) *results.Run {
 			continue
 		}
 		h.Blocking = failing[v]
+		if v == catalog.VerdictNotInstalled {
+			h.Score = nil // as the catalog leaves it: nothing to score
+		}
 		for _, id := range ids {
 			r := req(id)
 			c := catalog.CheckResult{ID: id, Title: r.Title, Severity: r.Severity, Action: r.Action, Status: catalog.StatusPass,
@@ -229,7 +232,8 @@ func TestReportInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	eval := func(js string) string {
+	// The helpers take the (sub)test they report to.
+	eval := func(t *testing.T, js string) string {
 		t.Helper()
 		v, err := chromedp.Run(tctx, chromedp.Evaluate[string](js))
 		if err != nil {
@@ -237,7 +241,7 @@ func TestReportInChromium(t *testing.T) {
 		}
 		return v
 	}
-	evalList := func(js string) []string {
+	evalList := func(t *testing.T, js string) []string {
 		t.Helper()
 		v, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](js))
 		if err != nil {
@@ -245,14 +249,14 @@ func TestReportInChromium(t *testing.T) {
 		}
 		return v
 	}
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
+	do := func(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(tctx, steps...); err != nil {
 			t.Fatal(err)
 		}
 	}
 	shots := screenshotDir(t)
-	shoot := func(name string, a chromedp.Action[[]byte]) {
+	shoot := func(t *testing.T, name string, a chromedp.Action[[]byte]) {
 		t.Helper()
 		png, err := chromedp.Run(tctx, a)
 		if err != nil {
@@ -266,131 +270,145 @@ func TestReportInChromium(t *testing.T) {
 	}
 
 	t.Run("script runs under its CSP", func(t *testing.T) {
-		if cls := eval(`document.documentElement.className`); strings.Contains(cls, "no-js") {
+		if cls := eval(t, `document.documentElement.className`); strings.Contains(cls, "no-js") {
 			t.Errorf("html class %q: the script did not run", cls)
 		}
-		if v := evalList(`window.__csp`); len(v) > 0 {
+		if v := evalList(t, `window.__csp`); len(v) > 0 {
 			t.Errorf("CSP violations: %q", v)
+		}
+		// The policy is in force: a script element that did get into the
+		// page would be refused.
+		do(t, chromedp.Evaluate[chromedp.Void](`(() => {
+			const s = document.createElement('script');
+			s.textContent = 'window.__injected = 1';
+			document.body.appendChild(s);
+			s.remove();
+		})()`), chromedp.Sleep(100*time.Millisecond))
+		if got := eval(t, `typeof window.__injected`); got != "undefined" {
+			t.Error("an injected inline script ran: the Content-Security-Policy is not enforced")
+		}
+		if v := evalList(t, `window.__csp.splice(0)`); len(v) != 1 || !strings.HasPrefix(v[0], "script-src") {
+			t.Errorf("CSP violations %q, want the one refused script", v)
 		}
 	})
 
 	t.Run("tiles", func(t *testing.T) {
 		for _, v := range catalog.VerdictOrder() {
-			got := eval(fmt.Sprintf(`document.querySelector('.tile[data-verdict=%q] .n').textContent`, v))
+			got := eval(t, fmt.Sprintf(`document.querySelector('.tile[data-verdict=%q] .n').textContent`, v))
 			if want := strconv.Itoa(run.Summary.ByVerdict[string(v)]); got != want {
 				t.Errorf("tile %s shows %s, want %s", v, got, want)
 			}
 		}
 	})
 
-	shoot("report-top.png", chromedp.CaptureScreenshot())
+	shoot(t, "report-top.png", chromedp.CaptureScreenshot())
 
 	visible := `Array.from(document.querySelectorAll('#host-table tbody tr')).filter((r) => !r.hidden)`
 	t.Run("sort", func(t *testing.T) {
 		scores := func() []int {
 			var out []int
-			for _, s := range evalList(visible + `.map((r) => r.cells[2].textContent)`) {
+			for _, s := range evalList(t, visible+`.map((r) => r.cells[2].textContent)`) {
 				if n, err := strconv.Atoi(s); err == nil {
 					out = append(out, n)
 				}
 			}
 			return out
 		}
-		do(chromedp.Click(chromedp.CSS(`#host-table th:nth-child(3) button`)))
+		do(t, chromedp.Click(chromedp.CSS(`#host-table th:nth-child(3) button`)))
 		if s := scores(); !slices.IsSorted(s) || len(s) == 0 {
 			t.Errorf("after one click scores are %v, want ascending", s)
 		}
-		if last := evalList(visible + `.map((r) => r.cells[2].textContent)`); last[len(last)-1] != "–" {
+		if last := evalList(t, visible+`.map((r) => r.cells[2].textContent)`); last[len(last)-1] != "–" {
 			t.Errorf("hosts without a score should sort last: %v", last)
 		}
-		do(chromedp.Click(chromedp.CSS(`#host-table th:nth-child(3) button`)))
+		do(t, chromedp.Click(chromedp.CSS(`#host-table th:nth-child(3) button`)))
 		s := scores()
 		if !slices.IsSortedFunc(s, func(a, b int) int { return b - a }) {
 			t.Errorf("after two clicks scores are %v, want descending", s)
 		}
-		if got := eval(`document.querySelector('#host-table th:nth-child(3)').getAttribute('aria-sort')`); got != "descending" {
+		if got := eval(t, `document.querySelector('#host-table th:nth-child(3)').getAttribute('aria-sort')`); got != "descending" {
 			t.Errorf("aria-sort %q", got)
 		}
-		do(chromedp.Click(chromedp.CSS(`#host-table th:nth-child(1) button`)))
-		names := evalList(visible + `.map((r) => r.cells[0].querySelector('a').textContent)`)
+		do(t, chromedp.Click(chromedp.CSS(`#host-table th:nth-child(1) button`)))
+		names := evalList(t, visible+`.map((r) => r.cells[0].querySelector('a').textContent)`)
 		if !slices.IsSortedFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) }) {
 			t.Errorf("host names not sorted: %q", names)
 		}
 	})
 
 	t.Run("verdict filter", func(t *testing.T) {
-		do(chromedp.Click(chromedp.CSS(`.tile[data-verdict="MIGRATE"]`)))
-		got := evalList(visible + `.map((r) => r.cells[1].textContent)`)
+		do(t, chromedp.Click(chromedp.CSS(`.tile[data-verdict="MIGRATE"]`)))
+		got := evalList(t, visible+`.map((r) => r.cells[1].textContent)`)
 		if len(got) != run.Summary.ByVerdict["MIGRATE"] || slices.ContainsFunc(got, func(s string) bool { return s != "MIGRATE" }) {
 			t.Errorf("MIGRATE tile shows rows %q", got)
 		}
-		if n := eval(`String(Array.from(document.querySelectorAll('details.host')).filter((d) => !d.hidden).length)`); n != strconv.Itoa(len(got)) {
+		if n := eval(t, `String(Array.from(document.querySelectorAll('details.host')).filter((d) => !d.hidden).length)`); n != strconv.Itoa(len(got)) {
 			t.Errorf("%s host cards visible, want %d", n, len(got))
 		}
-		do(chromedp.SetValue(chromedp.ID("f-verdict"), "UNREACHABLE"),
+		do(t, chromedp.SetValue(chromedp.ID("f-verdict"), "UNREACHABLE"),
 			chromedp.Evaluate[chromedp.Void](`document.getElementById('f-verdict').dispatchEvent(new Event('change'))`))
-		got = evalList(visible + `.map((r) => r.cells[1].textContent)`)
+		got = evalList(t, visible+`.map((r) => r.cells[1].textContent)`)
 		if len(got) != run.Summary.ByVerdict["UNREACHABLE"] || slices.ContainsFunc(got, func(s string) bool { return s != "UNREACHABLE" }) {
 			t.Errorf("UNREACHABLE filter shows rows %q", got)
 		}
-		do(chromedp.Click(chromedp.ID("f-clear")), chromedp.SendKeys(chromedp.ID("f-text"), "aadc07."))
-		if got := evalList(visible + `.map((r) => r.cells[0].querySelector('a').textContent)`); len(got) != 1 || got[0] != "aadc07.corp.example" {
+		do(t, chromedp.Click(chromedp.ID("f-clear")), chromedp.SendKeys(chromedp.ID("f-text"), "aadc07."))
+		if got := evalList(t, visible+`.map((r) => r.cells[0].querySelector('a').textContent)`); len(got) != 1 || got[0] != "aadc07.corp.example" {
 			t.Errorf("search aadc07. shows %q", got)
 		}
-		do(chromedp.Click(chromedp.ID("f-clear")))
-		if n := eval(visible + `.length.toString()`); n != strconv.Itoa(len(run.Hosts)) {
+		do(t, chromedp.Click(chromedp.ID("f-clear")))
+		if n := eval(t, visible+`.length.toString()`); n != strconv.Itoa(len(run.Hosts)) {
 			t.Errorf("after clearing %s rows visible, want %d", n, len(run.Hosts))
 		}
 	})
 
-	shoot("report-full.png", chromedp.FullScreenshot(100))
-	for _, id := range []string{"deadlines", "hosts"} {
-		shoot("report-"+id+".png", chromedp.Screenshot(chromedp.ID(id)))
+	shoot(t, "report-full.png", chromedp.FullScreenshot(100))
+	for _, id := range []string{"deadlines", "changes", "hosts"} {
+		shoot(t, "report-"+id+".png", chromedp.Screenshot(chromedp.ID(id)))
 	}
 
 	t.Run("hostile host card", func(t *testing.T) {
 		// Host 3 (MIGRATE) carries payload 1 in everything it reported;
 		// open its card from the table.
-		do(chromedp.Click(chromedp.CSS(`#host-table a[href="#host-3"]`)),
+		do(t, chromedp.Click(chromedp.CSS(`#host-table a[href="#host-3"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#host-3 .checks-slot table`)))
-		text := eval(`document.getElementById('host-3').textContent`)
+		text := eval(t, `document.getElementById('host-3').textContent`)
 		for _, want := range []string{"aadc03.corp.example" + payloads[1], "below the minimum" + payloads[1],
 			"aadc.wizard_version 2.4.131.0 " + payloads[1], "Microsoft Windows Server 2019" + payloads[1]} {
 			if !strings.Contains(text, want) {
 				t.Errorf("card does not show %q as text", want)
 			}
 		}
-		links := evalList(`Array.from(document.querySelectorAll('#host-3 a')).map((a) => a.getAttribute('href'))`)
+		links := evalList(t, `Array.from(document.querySelectorAll('#host-3 a')).map((a) => a.getAttribute('href'))`)
 		for _, l := range links {
 			if !strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "https://learn.microsoft.com/") {
 				t.Errorf("card links to %q", l)
 			}
 		}
-		shoot("report-host-card.png", chromedp.Screenshot(chromedp.ID("host-3")))
+		shoot(t, "report-host-card.png", chromedp.Screenshot(chromedp.ID("host-3")))
 	})
 
 	t.Run("no payload runs", func(t *testing.T) {
 		// Give every handler a chance: hover, focus and open everything.
-		do(chromedp.Click(chromedp.ID("expand-all")),
+		do(t, chromedp.Click(chromedp.ID("expand-all")),
 			chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('*').forEach((e) => {
 				e.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
 				if (e.focus) e.focus();
 			})`),
 			chromedp.Sleep(300*time.Millisecond))
-		if got := eval(`typeof window.__pwned`); got != "undefined" {
+		if got := eval(t, `typeof window.__pwned`); got != "undefined" {
 			t.Errorf("window.__pwned is %s: a payload ran", got)
 		}
 		if d := ev.get(&ev.dialogs); len(d) > 0 {
 			t.Errorf("dialogs opened: %q", d)
 		}
-		if bad := evalList(`Array.from(document.querySelectorAll('*')).flatMap((e) =>
+		if bad := evalList(t, `Array.from(document.querySelectorAll('*')).flatMap((e) =>
 				Array.from(e.attributes).filter((a) => a.name.startsWith('on')).map((a) => e.tagName + ' ' + a.name))`); len(bad) > 0 {
 			t.Errorf("elements with event-handler attributes: %q", bad)
 		}
-		if n := eval(`String(document.querySelectorAll('script, iframe, img, object, embed').length)`); n != "3" {
+		if n := eval(t, `String(document.querySelectorAll('script, iframe, img, object, embed').length)`); n != "3" {
 			t.Errorf("%s script/iframe/img/object/embed elements, want the page's 3 scripts", n)
 		}
-		if v := evalList(`window.__csp`); len(v) > 0 {
+		if v := evalList(t, `window.__csp`); len(v) > 0 {
 			t.Errorf("CSP violations: %q", v)
 		}
 		if x := ev.get(&ev.exceptions); len(x) > 0 {
@@ -399,17 +417,17 @@ func TestReportInChromium(t *testing.T) {
 	})
 
 	t.Run("print", func(t *testing.T) {
-		do(chromedp.Click(chromedp.ID("collapse-all")),
-			chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		do(t, chromedp.Click(chromedp.ID("collapse-all")),
+			chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 				_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
 				return err
 			}))
 		for js, want := range map[string]string{
-			`getComputedStyle(document.querySelector('.filters')).display`:          "none",
-			`getComputedStyle(document.querySelector('#host-table th')).position`:   "static",
+			`getComputedStyle(document.querySelector('.filters')).display`:         "none",
+			`getComputedStyle(document.querySelector('#host-table th')).position`:  "static",
 			`getComputedStyle(document.querySelector('details.host')).breakInside`: "avoid",
 		} {
-			if got := eval(js); got != want {
+			if got := eval(t, js); got != want {
 				t.Errorf("print: %s = %q, want %q", js, got, want)
 			}
 		}
@@ -421,17 +439,17 @@ func TestReportInChromium(t *testing.T) {
 			t.Error("print produced no PDF")
 		}
 		// Printing opened and drew every card, then closed them again.
-		if n := eval(`String(document.querySelectorAll('details.host[open]').length)`); n != "0" {
+		if n := eval(t, `String(document.querySelectorAll('details.host[open]').length)`); n != "0" {
 			t.Errorf("%s cards left open after printing", n)
 		}
-		if n := eval(`String(document.querySelectorAll('details.host .checks-slot table').length)`); n == "0" {
+		if n := eval(t, `String(document.querySelectorAll('details.host .checks-slot table').length)`); n == "0" {
 			t.Error("printing drew no check tables")
 		}
 		if err := os.WriteFile(filepath.Join(shots, "report-a4.pdf"), pdf, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		shoot("report-print.png", chromedp.FullScreenshot(100))
-		do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		shoot(t, "report-print.png", chromedp.FullScreenshot(100))
+		do(t, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
 			return err
 		}))
@@ -452,12 +470,12 @@ func TestReportInChromium(t *testing.T) {
 		// For a person judging the design: the verdicts must stay apart by
 		// shape and label without colour. (The emulation itself loads a
 		// data: filter, so this runs after the network check.)
-		do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		do(t, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 			_, err := chromedp.Call(ctx, emulation.SetEmulatedVisionDeficiency,
 				emulation.SetEmulatedVisionDeficiencyParams{Type: emulation.SetEmulatedVisionDeficiencyTypeAchromatopsia})
 			return err
 		}), chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
-		shoot("report-grayscale.png", chromedp.CaptureScreenshot())
+		shoot(t, "report-grayscale.png", chromedp.CaptureScreenshot())
 	})
 
 }
