@@ -64,7 +64,7 @@ type Host struct {
 	Failure *Failure `json:"failure,omitempty"`
 	// Warnings are decisions the user must see: insecure TLS, unsealed
 	// traffic, noise in the probe output.
-	Warnings []string `json:"warnings,omitempty"`
+	Warnings []string  `json:"warnings,omitempty"`
 	Attempts []Attempt `json:"attempts,omitempty"`
 
 	Started    time.Time `json:"started"`
@@ -72,7 +72,7 @@ type Host struct {
 	Requests   int       `json:"requests,omitempty"`
 	Sealed     bool      `json:"sealed,omitempty"`
 
-	Facts  *facts.Set             `json:"facts,omitempty"`
+	Facts  *facts.Set            `json:"facts,omitempty"`
 	Checks []catalog.CheckResult `json:"checks,omitempty"`
 	// Stderr is the probe process's error stream, CLIXML decoded. Untrusted.
 	Stderr string `json:"stderr,omitempty"`

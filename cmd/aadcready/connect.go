@@ -152,4 +152,3 @@ func pick(inv *inventory.Inventory, name string) (*inventory.Inventory, error) {
 	}
 	return nil, usage("%s: no host named %q", inv.Path, name)
 }
-
