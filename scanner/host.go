@@ -182,9 +182,12 @@ func (s *scan) fail(r *results.Host, h inventory.Host, err error, res *wsman.Res
 			FaultCode: e.FaultCode, HTTPStatus: e.HTTPStatus,
 		}
 	}
+	if r.Failure.Class == string(wsman.ClassDeadline) {
+		r.Failure.Message = fmt.Sprintf("not finished within the host deadline (%s)", s.opt.HostTimeout)
+	}
 	if !reached(r.Failure) {
 		r.Verdict = catalog.VerdictUnreachable
-		r.Reason = r.Failure.Message
+		r.Reason = describe(r.Failure)
 		r.NextStep = r.Failure.Hint
 		return
 	}
@@ -201,6 +204,16 @@ func (s *scan) fail(r *results.Host, h inventory.Host, err error, res *wsman.Res
 		}
 	}
 	s.evaluate(r, set)
+}
+
+// describe is the one-line reason for a failed host: the class and step
+// first, so a table column reads "refused during connect: ...".
+func describe(f *results.Failure) string {
+	s := f.Class
+	if f.Op != "" {
+		s += " during " + f.Op
+	}
+	return s + ": " + f.Message
 }
 
 // reached tells whether a WinRM session existed when the host failed.
