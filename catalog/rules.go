@@ -262,6 +262,19 @@ func (fr factRule) suffix() string {
 	return ""
 }
 
+// readAs is read followed by one of the fact's typed accessors
+// (facts.Fact.Int, Str, Bool): a value of another type cannot be judged.
+func readAs[T any](fr factRule, e *env, as func(facts.Fact) (T, bool)) (v T, out outcome, ok bool) {
+	f, out, ok := fr.read(e)
+	if !ok {
+		return v, out, false
+	}
+	if v, ok = as(f); !ok {
+		return v, mistyped(fr.key), false
+	}
+	return v, outcome{}, true
+}
+
 func mistyped(key string) outcome {
 	return outcome{StatusCouldNotCheck, key + " has a value of the wrong type"}
 }
@@ -274,13 +287,9 @@ type intRule struct {
 }
 
 func (r intRule) eval(e *env) outcome {
-	f, out, ok := r.read(e)
+	n, out, ok := readAs(r.factRule, e, facts.Fact.Int)
 	if !ok {
 		return out
-	}
-	n, ok := f.Int()
-	if !ok {
-		return mistyped(r.key)
 	}
 	switch {
 	case r.atLeast && n < r.bound:
@@ -316,13 +325,9 @@ type versionRule struct {
 }
 
 func (r versionRule) eval(e *env) outcome {
-	f, out, ok := r.read(e)
+	s, out, ok := readAs(r.factRule, e, facts.Fact.Str)
 	if !ok {
 		return out
-	}
-	s, ok := f.Str()
-	if !ok {
-		return mistyped(r.key)
 	}
 	v, err := parseVersion(s)
 	if err != nil {
@@ -387,13 +392,9 @@ type matchRule struct {
 }
 
 func (r matchRule) eval(e *env) outcome {
-	f, out, ok := r.read(e)
+	s, out, ok := readAs(r.factRule, e, facts.Fact.Str)
 	if !ok {
 		return out
-	}
-	s, ok := f.Str()
-	if !ok {
-		return mistyped(r.key)
 	}
 	for _, re := range r.patterns {
 		if re.MatchString(s) {
@@ -421,13 +422,9 @@ type boolRule struct {
 }
 
 func (r boolRule) eval(e *env) outcome {
-	f, out, ok := r.read(e)
+	b, out, ok := readAs(r.factRule, e, facts.Fact.Bool)
 	if !ok {
 		return out
-	}
-	b, ok := f.Bool()
-	if !ok {
-		return mistyped(r.key)
 	}
 	if b != r.want {
 		return outcome{StatusFail, fmt.Sprintf("%s is %t", r.key, b)}

@@ -11,8 +11,11 @@
 // readiness answer (INCOMPLETE, UNREACHABLE, NOT_INSTALLED) is neither:
 // nothing says the server itself got better or worse. Such moves are listed
 // as "changed", and a host that became UNREACHABLE is also listed on its own;
-// the scan's exit code 2 already flags hosts that could not be checked. The
-// HTML report's "what changed" section ranks verdicts the same way.
+// the scan's exit code 2 already flags hosts that could not be checked.
+//
+// This package computes the changes (and writes them as JSON, diff.json);
+// package report renders them: the table and CSV of `diff` and --since, and
+// the HTML report's "what changed" section.
 package diff
 
 import (

@@ -83,6 +83,35 @@ type Inventory struct {
 	Hosts []Host
 }
 
+// Names lists the names of the hosts, in inventory order.
+func (inv *Inventory) Names() []string {
+	names := make([]string, len(inv.Hosts))
+	for i, h := range inv.Hosts {
+		names[i] = h.Name
+	}
+	return names
+}
+
+// Only returns the inventory of the named hosts (names compared ignoring
+// case, as Windows does), in the order named, and the indexes of the names
+// it has no host for.
+func (inv *Inventory) Only(names []string) (only *Inventory, missing []int) {
+	byName := make(map[string]Host, len(inv.Hosts))
+	for _, h := range inv.Hosts { // unique ignoring case: Parse and FromNames refuse repeats
+		byName[strings.ToLower(h.Name)] = h
+	}
+	only = &Inventory{Path: inv.Path}
+	for i, name := range names {
+		h, ok := byName[strings.ToLower(name)]
+		if !ok {
+			missing = append(missing, i)
+			continue
+		}
+		only.Hosts = append(only.Hosts, h)
+	}
+	return only, missing
+}
+
 // Values accepted for Host.Scheme and Host.Auth.
 const (
 	SchemeHTTP  = "http"

@@ -1,22 +1,19 @@
 package inventory
 
 import (
-	"bytes"
-	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"aadcready/yamlloc"
 )
 
 // The file is walked as a yaml.Node tree instead of being decoded into
@@ -56,39 +53,14 @@ func Parse(path string, data []byte) (*Inventory, error) {
 	p := &parser{
 		file:      path,
 		dir:       filepath.Dir(path),
+		errs:      yamlloc.List{File: path},
 		hostSeen:  map[string]seen{},
 		groupSeen: map[string]seen{},
 	}
-	if root := p.document(data); root != nil {
+	if root := yamlloc.Document(data, &p.errs, "an inventory is a single document"); root != nil {
 		p.top(root)
 	}
 	return p.result()
-}
-
-// locError is one problem, located in the file.
-type locError struct {
-	file  string
-	line  int    // 0 when the problem has no single line
-	scope string // `defaults`, `group "emea" defaults`, `host "aadc01"`, ...
-	field string
-	msg   string
-}
-
-func (e locError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.file)
-	if e.line > 0 {
-		fmt.Fprintf(&b, ":%d", e.line)
-	}
-	b.WriteString(": ")
-	for _, s := range []string{e.scope, e.field} {
-		if s != "" {
-			b.WriteString(s)
-			b.WriteString(": ")
-		}
-	}
-	b.WriteString(e.msg)
-	return b.String()
 }
 
 // origin is where a setting got its value, so that a problem found on a
@@ -209,7 +181,7 @@ type seen struct {
 
 type parser struct {
 	file, dir string
-	errs      []locError
+	errs      yamlloc.List
 	hosts     []Host
 	nHosts    int // host entries met, valid or not
 	hostSeen  map[string]seen
@@ -219,117 +191,21 @@ type parser struct {
 	promptHost *Host
 }
 
-func (p *parser) add(line int, scope, field, msg string) {
-	p.errs = append(p.errs, locError{file: p.file, line: line, scope: scope, field: field, msg: msg})
-}
+func (p *parser) add(line int, scope, field, msg string) { p.errs.Add(line, scope, field, msg) }
 
 func (p *parser) result() (*Inventory, error) {
-	if len(p.errs) == 0 && p.nHosts == 0 {
+	if p.errs.Len() == 0 && p.nHosts == 0 {
 		p.add(0, "", "", "no hosts; list them under hosts: or in groups: (see docs/inventory.md)")
 	}
-	if len(p.errs) > 0 {
-		slices.SortStableFunc(p.errs, func(a, b locError) int { return cmp.Compare(a.line, b.line) })
-		errs := make([]error, len(p.errs))
-		for i, e := range p.errs {
-			errs[i] = e
-		}
-		return nil, errors.Join(errs...)
+	if err := p.errs.Err(); err != nil {
+		return nil, err
 	}
 	return &Inventory{Path: p.file, Hosts: p.hosts}, nil
 }
 
-var yamlErrLine = regexp.MustCompile(`^line (\d+): `)
-
-// document returns the file's root node, or nil when there is nothing to
-// walk (an empty file, or a syntax error, which is recorded).
-func (p *parser) document(data []byte) *yaml.Node {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if !errors.Is(err, io.EOF) {
-			p.yamlError(err, data)
-		}
-		return nil
-	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		p.yamlError(err, data)
-		return nil
-	default:
-		p.add(next.Line, "", "", "a second YAML document (after ---); an inventory is a single document")
-		return nil
-	}
-	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
-		return nil
-	}
-	return doc.Content[0]
-}
-
-// yamlError turns a yaml.v3 syntax error into a located one. yaml.v3 gives
-// the line where the construct it was reading starts, counts it from 0 in
-// parser errors (from 1 in scanner errors), and leaves it out when it is
-// the first line or when the bytes themselves are bad; the line is
-// corrected or found here.
-func (p *parser) yamlError(err error, data []byte) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	var line int
-	if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = msg[len(m[0]):]
-		if isParserError(msg) {
-			line++
-		}
-	} else {
-		line = unlocatedLine(msg, data)
-	}
-	if strings.Contains(msg, "tab character") {
-		msg += "; indent with spaces, not tabs"
-	}
-	p.add(line, "", "", "invalid YAML: "+msg)
-}
-
-// isParserError recognises the messages of yaml.v3's parser (parserc.go),
-// whose lines are counted from 0; all its other errors count from 1.
-func isParserError(msg string) bool {
-	for _, prefix := range []string{"did not find expected", "found duplicate %", "found incompatible YAML document", "found undefined tag handle"} {
-		if strings.HasPrefix(msg, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
-// unlocatedLine finds the line of an error yaml.v3 reported without one.
-func unlocatedLine(msg string, data []byte) int {
-	if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
-		name = strings.TrimSuffix(name, "' referenced")
-		if i := bytes.Index(data, []byte("*"+name)); i >= 0 {
-			return bytes.Count(data[:i], []byte("\n")) + 1
-		}
-	}
-	// A byte YAML does not allow (yaml.v3's reader errors): find it.
-	for i := 0; i < len(data); {
-		r, size := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && size <= 1 || !yamlChar(r) {
-			return bytes.Count(data[:i], []byte("\n")) + 1
-		}
-		i += size
-	}
-	// Otherwise yaml.v3 left the line out because it was line 1.
-	return 1
-}
-
-// yamlChar reports whether YAML allows r in a document (c-printable).
-func yamlChar(r rune) bool {
-	return r == '\t' || r == '\n' || r == '\r' || 0x20 <= r && r <= 0x7E || r == 0x85 ||
-		0xA0 <= r && r <= 0xD7FF || 0xE000 <= r && r <= 0xFFFD || 0x10000 <= r && r <= 0x10FFFF
-}
-
 func (p *parser) top(root *yaml.Node) {
 	line := root.Line
-	root = deref(root)
+	root = yamlloc.Deref(root)
 	if root.Kind != yaml.MappingNode {
 		p.add(line, "", "", "must be a mapping with the keys defaults, groups and hosts, got "+describe(root, ""))
 		return
@@ -357,13 +233,8 @@ func (p *parser) top(root *yaml.Node) {
 }
 
 func (p *parser) groups(v *yaml.Node, parent layer) {
-	line := v.Line
-	v = deref(v)
-	if isNull(v) {
-		return
-	}
-	if v.Kind != yaml.SequenceNode {
-		p.add(line, "", "groups", "must be a list of groups, got "+describe(v, ""))
+	v = p.expect(v, yaml.SequenceNode, "", "groups", "a list of groups")
+	if v == nil {
 		return
 	}
 	for i, item := range v.Content {
@@ -374,7 +245,7 @@ func (p *parser) groups(v *yaml.Node, parent layer) {
 func (p *parser) group(i int, item *yaml.Node, parent layer) {
 	line := item.Line
 	scope := fmt.Sprintf("group #%d", i+1)
-	item = deref(item)
+	item = yamlloc.Deref(item)
 	if item.Kind != yaml.MappingNode {
 		p.add(line, scope, "", "must be a mapping with name, defaults and hosts, got "+describe(item, ""))
 		return
@@ -405,7 +276,7 @@ func (p *parser) group(i int, item *yaml.Node, parent layer) {
 func (p *parser) entryName(m *yaml.Node, line int, scope, kind string, seenNames map[string]seen, check func(string) (string, error)) (string, string) {
 	var k, v *yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if key := deref(m.Content[i]); key.Kind == yaml.ScalarNode && key.Value == "name" {
+		if key := yamlloc.Deref(m.Content[i]); key.Kind == yaml.ScalarNode && key.Value == "name" {
 			k, v = key, m.Content[i+1]
 			break
 		}
@@ -429,13 +300,8 @@ func (p *parser) entryName(m *yaml.Node, line int, scope, kind string, seenNames
 }
 
 func (p *parser) hostList(v *yaml.Node, ownerScope, group string, parent layer) {
-	line := v.Line
-	v = deref(v)
-	if isNull(v) {
-		return
-	}
-	if v.Kind != yaml.SequenceNode {
-		p.add(line, ownerScope, "hosts", "must be a list of hosts, got "+describe(v, ""))
+	v = p.expect(v, yaml.SequenceNode, ownerScope, "hosts", "a list of hosts")
+	if v == nil {
 		return
 	}
 	for i, item := range v.Content {
@@ -450,7 +316,7 @@ func (p *parser) host(i int, item *yaml.Node, group string, parent layer) {
 	if group != "" {
 		scope += fmt.Sprintf(" of group %q", group)
 	}
-	item = deref(item)
+	item = yamlloc.Deref(item)
 	if item.Kind != yaml.MappingNode {
 		p.add(line, scope, "", "must be a mapping with at least name:, got "+describe(item, ""))
 		return
@@ -497,13 +363,8 @@ func (p *parser) host(i int, item *yaml.Node, group string, parent layer) {
 // layer reads a defaults mapping.
 func (p *parser) layer(v *yaml.Node, scope string) layer {
 	var l layer
-	line := v.Line
-	v = deref(v)
-	if isNull(v) {
-		return l
-	}
-	if v.Kind != yaml.MappingNode {
-		p.add(line, scope, "", "must be a mapping of settings, got "+describe(v, ""))
+	v = p.expect(v, yaml.MappingNode, scope, "", "a mapping of settings")
+	if v == nil {
 		return l
 	}
 	for _, f := range p.fields(v, scope, "") {
@@ -580,13 +441,8 @@ func (p *parser) secret(l *layer, scope string, f field) {
 }
 
 func (p *parser) tags(l *layer, scope string, v *yaml.Node) {
-	line := v.Line
-	v = deref(v)
-	if isNull(v) {
-		return
-	}
-	if v.Kind != yaml.MappingNode {
-		p.add(line, scope, "tags", "must be a mapping of name: value, got "+describe(v, ""))
+	v = p.expect(v, yaml.MappingNode, scope, "tags", "a mapping of name: value")
+	if v == nil {
 		return
 	}
 	if l.tags == nil {
@@ -626,6 +482,21 @@ func nonEmpty(s string) (string, error) {
 
 func nameValue(s string) (string, error) { return s, validateName(s) }
 
+// expect returns the list or mapping a key holds, following aliases. An
+// empty value (the key written with nothing after it) is nil without a
+// complaint; anything but kind is reported, as "must be <want>", and nil.
+func (p *parser) expect(v *yaml.Node, kind yaml.Kind, scope, field, want string) *yaml.Node {
+	n := yamlloc.Deref(v)
+	switch {
+	case yamlloc.IsNull(n):
+		return nil
+	case n.Kind != kind:
+		p.add(v.Line, scope, field, "must be "+want+", got "+describe(n, ""))
+		return nil
+	}
+	return n
+}
+
 type field struct {
 	key  string
 	k, v *yaml.Node
@@ -638,7 +509,7 @@ func (p *parser) fields(m *yaml.Node, scope, prefix string) []field {
 	var fs []field
 	firstLine := map[string]int{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := deref(m.Content[i]), m.Content[i+1]
+		k, v := yamlloc.Deref(m.Content[i]), m.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			p.add(m.Content[i].Line, scope, "", "keys must be plain names, got "+describe(k, ""))
 			continue
@@ -714,12 +585,12 @@ func (p *parser) checkedStr(scope, key string, v *yaml.Node, check func(string) 
 }
 
 func (p *parser) str(scope, key string, v *yaml.Node) (string, bool) {
-	n := deref(v)
+	n := yamlloc.Deref(v)
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
 		return n.Value, true
 	}
 	msg := "must be a string, got " + describe(n, key)
-	if n.Kind == yaml.ScalarNode && !isNull(n) && !strings.HasPrefix(key, "password") {
+	if n.Kind == yaml.ScalarNode && !yamlloc.IsNull(n) && !strings.HasPrefix(key, "password") {
 		msg += "; put it in quotes"
 	}
 	p.add(v.Line, scope, key, msg)
@@ -727,7 +598,7 @@ func (p *parser) str(scope, key string, v *yaml.Node) (string, bool) {
 }
 
 func (p *parser) integer(scope, key string, v *yaml.Node) (int64, bool) {
-	n := deref(v)
+	n := yamlloc.Deref(v)
 	var i int64
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&i) != nil {
 		p.add(v.Line, scope, key, "must be a whole number, got "+describe(n, key))
@@ -737,7 +608,7 @@ func (p *parser) integer(scope, key string, v *yaml.Node) (int64, bool) {
 }
 
 func (p *parser) boolean(scope, key string, v *yaml.Node) (bool, bool) {
-	n := deref(v)
+	n := yamlloc.Deref(v)
 	var b bool
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {
 		p.add(v.Line, scope, key, "must be true or false, got "+describe(n, key))
@@ -754,7 +625,7 @@ func describe(n *yaml.Node, key string) string {
 		return "a mapping"
 	case n.Kind == yaml.SequenceNode:
 		return "a list"
-	case isNull(n):
+	case yamlloc.IsNull(n):
 		return "nothing"
 	case strings.HasPrefix(key, "password"):
 		return "a value of type " + strings.TrimPrefix(n.ShortTag(), "!!")
@@ -762,17 +633,4 @@ func describe(n *yaml.Node, key string) string {
 		return strconv.Quote(n.Value)
 	}
 	return quoteIfNeeded(n.Value)
-}
-
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
-}
-
-// deref follows YAML aliases (*name) to the anchored node, so anchors work
-// anywhere a value does.
-func deref(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
 }

@@ -64,6 +64,60 @@ func TestProbesInBundleRejects(t *testing.T) {
 	}
 }
 
+// The regular expressions ProbesInBundle replaced: the reference
+// FuzzProbesInBundle holds it to.
+var (
+	idLineRE    = regexp.MustCompile(`(?m)^\$AadcBundleId = '([0-9a-f]{16})'\r?$`)
+	probeLineRE = regexp.MustCompile(`(?m)^Invoke-AadcProbe '([a-z0-9_]+)' \{\r?$`)
+)
+
+func probesInBundleRE(script string) (id string, names []string, ok bool) {
+	ids := idLineRE.FindAllStringSubmatch(script, -1)
+	for _, m := range probeLineRE.FindAllStringSubmatch(script, -1) {
+		names = append(names, m[1])
+	}
+	if len(ids) != 1 || len(names) == 0 {
+		return "", nil, false
+	}
+	return ids[0][1], names, true
+}
+
+// FuzzProbesInBundle: the line scanner finds exactly what the regular
+// expressions find, on any text.
+func FuzzProbesInBundle(f *testing.F) {
+	// The bundle's lines that mention Aadc: its shape without 40 KB of
+	// probe code, which would slow the fuzzer's reference down.
+	var short []string
+	for _, l := range strings.Split(Bundle(), "\n") {
+		if strings.Contains(l, "Aadc") {
+			short = append(short, l)
+		}
+	}
+	f.Add(strings.Join(short, "\n"))
+	f.Add(strings.Join(short, "\r\n"))
+	f.Add("$AadcBundleId = '0123456789abcdef'\r\r\nInvoke-AadcProbe 'os' {\nInvoke-AadcProbe 'o s' {\n Invoke-AadcProbe 'x' {")
+	f.Add("x$AadcBundleId = '0123456789abcdef'\nInvoke-AadcProbe '' {\nInvoke-AadcProbe 'A' {\nInvoke-AadcProbe 'a' {")
+	f.Fuzz(func(t *testing.T, script string) {
+		id, names, err := ProbesInBundle(script)
+		wantID, wantNames, ok := probesInBundleRE(script)
+		if (err == nil) != ok || id != wantID || !slices.Equal(names, wantNames) {
+			t.Fatalf("ProbesInBundle = %q, %q, %v; the expressions find %q, %q, %v", id, names, err, wantID, wantNames, ok)
+		}
+	})
+}
+
+// BenchmarkProbesInBundle is what the simulator pays per probe run to
+// learn which probes a bundle brings.
+func BenchmarkProbesInBundle(b *testing.B) {
+	bundle := BundleWithPadding(0)
+	b.SetBytes(int64(len(bundle)))
+	for b.Loop() {
+		if _, _, err := ProbesInBundle(bundle); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func TestCommandLine(t *testing.T) {
 	cl := CommandLine()
 	const cmdExeLimit = 8191

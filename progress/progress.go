@@ -130,7 +130,7 @@ func (r *Reporter) HostDone(h results.Host) {
 	}
 	r.done++
 	switch {
-	case h.Failure != nil && h.Failure.Class == "cancelled":
+	case h.Cancelled():
 		r.cancelled++ // cut short by an interrupt: not a finding
 	case h.Verdict.CouldNotCheck():
 		r.notChecked++

@@ -6,10 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
-
 	"aadcready/scanner"
 )
 
@@ -20,7 +16,7 @@ func WriteConnectResult(w io.Writer, r scanner.ConnectResult) {
 		if r.Sealed {
 			sealed = ", messages sealed"
 		}
-		out := "  " + strings.ReplaceAll(strings.TrimRight(terminalSafe(strings.ReplaceAll(r.Stdout, "\r\n", "\n")), "\n"), "\n", "\n  ")
+		out := "  " + strings.ReplaceAll(strings.TrimRight(TerminalSafe(strings.ReplaceAll(r.Stdout, "\r\n", "\n")), "\n"), "\n", "\n  ")
 		fmt.Fprintf(w, "OK in %d ms%s; exit code %d; output:\n%s\n", r.DurationMS, sealed, r.ExitCode, out)
 		return
 	}
@@ -29,7 +25,7 @@ func WriteConnectResult(w io.Writer, r scanner.ConnectResult) {
 	if f.Op != "" {
 		fmt.Fprintf(w, " during %s", f.Op)
 	}
-	fmt.Fprintf(w, "): %s\n", terminalSafe(f.Message))
+	fmt.Fprintf(w, "): %s\n", TerminalSafe(f.Message))
 	if f.Hint != "" {
 		fmt.Fprintf(w, "  check: %s\n", f.Hint)
 	}
@@ -45,7 +41,7 @@ func WriteConnectTable(w io.Writer, rs []scanner.ConnectResult) error {
 		if r.OK {
 			ok++
 		}
-		if err := t.Append(terminalSafe(r.Host), result, strconv.FormatInt(r.DurationMS, 10), terminalSafe(detail)); err != nil {
+		if err := t.Append(TerminalSafe(r.Host), result, strconv.FormatInt(r.DurationMS, 10), TerminalSafe(detail)); err != nil {
 			return err
 		}
 	}
@@ -86,15 +82,4 @@ func connectOutcome(r scanner.ConnectResult) (result, detail string) {
 		return "OK", strings.TrimSpace(r.Stdout)
 	}
 	return strings.ToUpper(r.Failure.Class), r.Failure.Message
-}
-
-// newTable is the one table style of the CLI: ASCII borders (any console
-// code page, pastes into e-mail), wrapped cells.
-func newTable(w io.Writer, maxWidth int) *tablewriter.Table {
-	return tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
-		tablewriter.WithRowAutoWrap(tw.WrapNormal),
-		tablewriter.WithRowMaxWidth(maxWidth),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-	)
 }

@@ -54,10 +54,10 @@ func WriteWaiverNotes(w io.Writer, run *results.Run) error {
 			var err error
 			if c.WaiverExpired {
 				_, err = fmt.Fprintf(w, "WAIVER EXPIRED: %s %s: expired %s (approved by %s); the failure counts again\n",
-					terminalSafe(h.Name), c.ID, wv.Expires.Format("2006-01-02"), terminalSafe(wv.ApprovedBy))
+					TerminalSafe(h.Name), c.ID, wv.Expires.Format("2006-01-02"), TerminalSafe(wv.ApprovedBy))
 			} else {
 				_, err = fmt.Fprintf(w, "waived: %s %s (waiver expires %s, approved by %s)\n",
-					terminalSafe(h.Name), c.ID, wv.Expires.Format("2006-01-02"), terminalSafe(wv.ApprovedBy))
+					TerminalSafe(h.Name), c.ID, wv.Expires.Format("2006-01-02"), TerminalSafe(wv.ApprovedBy))
 			}
 			if err != nil {
 				return err

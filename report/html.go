@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"aadcready/catalog"
+	"aadcready/diff"
 	"aadcready/results"
 )
 
@@ -113,15 +114,6 @@ func styleOf(v catalog.Verdict) verdictStyle {
 	// A verdict this build does not know (a newer run document): show its
 	// name with a neutral shape rather than dropping the host.
 	return verdictStyle{Slug: "other", Label: string(v), Desc: "Verdict not known to this version"}
-}
-
-// verdictRank orders verdicts as catalog.VerdictOrder does; unknown ones go last.
-func verdictRank() map[catalog.Verdict]int {
-	m := map[catalog.Verdict]int{}
-	for i, v := range catalog.VerdictOrder() {
-		m[v] = i
-	}
-	return m
 }
 
 type page struct {
@@ -237,7 +229,7 @@ func newPage(run *results.Run, opt HTMLOptions) (*page, error) {
 	}
 	p.Warned = capList(warned)
 	if opt.Previous != nil {
-		p.Changes = newChangesView(CompareRuns(opt.Previous, run), opt.Previous, p.Hosts)
+		p.Changes = newChangesView(diff.Compare(opt.Previous, run), p.Hosts)
 	}
 	p.Banners = banners(run, p.Warned.Total)
 	return p, nil
@@ -1036,126 +1028,13 @@ func ellipsis(s string, n int) string {
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
-// RunChanges is what changed between two runs of the same inventory. Hosts
-// are matched by name, ignoring case as Windows does.
-type RunChanges struct {
-	// Improved and Regressed compare verdicts that both judged the host,
-	// by their position in catalog.VerdictOrder (OK first).
-	Improved, Regressed []VerdictChange
-	// Other are moves to or from a verdict that means the host could not
-	// be checked: neither better nor worse, but the reader must see them.
-	Other []VerdictChange
-	// New and Gone are host names in only the current or only the previous run.
-	New, Gone []string
-	// NewlyFailing are checks that fail now and did not before (including
-	// checks the previous catalog did not have); NewlyPassing failed before
-	// and pass or no longer apply now.
-	NewlyFailing, NewlyPassing []CheckChange
-}
-
-// VerdictChange is one host whose verdict changed.
-type VerdictChange struct {
-	Host     string
-	From, To catalog.Verdict
-}
-
-// CheckChange is one check that changed state on the listed hosts.
-type CheckChange struct {
-	Check, Title string
-	Hosts        []string
-}
-
-// Empty tells whether nothing changed.
-func (c RunChanges) Empty() bool {
-	return len(c.Improved)+len(c.Regressed)+len(c.Other)+len(c.New)+len(c.Gone)+
-		len(c.NewlyFailing)+len(c.NewlyPassing) == 0
-}
-
-// CompareRuns computes what changed from prev to cur. Lists follow cur's
-// host order (prev's for Gone) and check IDs are sorted.
-func CompareRuns(prev, cur *results.Run) RunChanges {
-	var ch RunChanges
-	before := map[string]*results.Host{}
-	for i := range prev.Hosts {
-		k := strings.ToLower(prev.Hosts[i].Name)
-		if _, dup := before[k]; !dup {
-			before[k] = &prev.Hosts[i]
-		}
-	}
-	rank := verdictRank()
-	failing := map[string]*CheckChange{}
-	passing := map[string]*CheckChange{}
-	note := func(m map[string]*CheckChange, c catalog.CheckResult, host string) {
-		cc := m[c.ID]
-		if cc == nil {
-			cc = &CheckChange{Check: c.ID, Title: c.Title}
-			m[c.ID] = cc
-		}
-		cc.Hosts = append(cc.Hosts, host)
-	}
-	seen := map[string]bool{}
-	for _, h := range cur.Hosts {
-		k := strings.ToLower(h.Name)
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		p, ok := before[k]
-		if !ok {
-			ch.New = append(ch.New, h.Name)
-			continue
-		}
-		if p.Verdict != h.Verdict {
-			vc := VerdictChange{Host: h.Name, From: p.Verdict, To: h.Verdict}
-			rf, okf := rank[p.Verdict]
-			rt, okt := rank[h.Verdict]
-			switch {
-			case !okf || !okt || p.Verdict.CouldNotCheck() || h.Verdict.CouldNotCheck():
-				ch.Other = append(ch.Other, vc)
-			case rt < rf:
-				ch.Improved = append(ch.Improved, vc)
-			default:
-				ch.Regressed = append(ch.Regressed, vc)
-			}
-		}
-		was := map[string]catalog.Status{}
-		for _, c := range p.Checks {
-			was[c.ID] = c.Status
-		}
-		for _, c := range h.Checks {
-			switch {
-			case c.Status == catalog.StatusFail && was[c.ID] != catalog.StatusFail:
-				note(failing, c, h.Name)
-			case (c.Status == catalog.StatusPass || c.Status == catalog.StatusNotApplicable) && was[c.ID] == catalog.StatusFail:
-				note(passing, c, h.Name)
-			}
-		}
-	}
-	for _, h := range prev.Hosts {
-		k := strings.ToLower(h.Name)
-		if !seen[k] {
-			seen[k] = true
-			ch.Gone = append(ch.Gone, h.Name)
-		}
-	}
-	collect := func(m map[string]*CheckChange) []CheckChange {
-		out := make([]CheckChange, 0, len(m))
-		for _, id := range slices.Sorted(maps.Keys(m)) {
-			out = append(out, *m[id])
-		}
-		return out
-	}
-	ch.NewlyFailing, ch.NewlyPassing = collect(failing), collect(passing)
-	return ch
-}
-
 type changesView struct {
-	Since, PrevCatalog         string
-	Improved, Regressed, Other listOf[verdictChangeView]
-	New                        listOf[hostRef]
-	Gone                       listOf[string]
-	NewlyFailing, NewlyPassing []checkChangeView
-	Empty                      bool
+	Since, PrevCatalog                      string
+	Improved, Regressed, Other              listOf[verdictChangeView]
+	New                                     listOf[hostRef]
+	Gone                                    listOf[string]
+	NewlyFailing, NowBlocking, NewlyPassing []checkChangeView
+	Empty                                   bool
 }
 
 type verdictChangeView struct {
@@ -1163,12 +1042,17 @@ type verdictChangeView struct {
 	From, To verdictStyle
 }
 
+// checkChangeView is one check and the hosts on which it changed the same
+// way: a fleet-wide change reads as one line, not one per host.
 type checkChangeView struct {
 	Check, Title string
 	Hosts        listOf[hostRef]
 }
 
-func newChangesView(ch RunChanges, prev *results.Run, hosts []hostView) *changesView {
+// newChangesView groups diff.Compare's result for the page: verdict moves
+// by direction, check changes by kind and then by check (sorted by ID, hosts
+// in the current run's order). Host names link to their cards.
+func newChangesView(ch diff.Result, hosts []hostView) *changesView {
 	ids := map[string]string{}
 	for _, h := range hosts {
 		if k := strings.ToLower(h.Name); ids[k] == "" {
@@ -1176,32 +1060,63 @@ func newChangesView(ch RunChanges, prev *results.Run, hosts []hostView) *changes
 		}
 	}
 	ref := func(name string) hostRef { return hostRef{ID: ids[strings.ToLower(name)], Name: name} }
-	refs := func(names []string) listOf[hostRef] {
-		out := make([]hostRef, len(names))
-		for i, n := range names {
-			out[i] = ref(n)
-		}
-		return capList(out)
+
+	v := &changesView{
+		Since: cmp.Or(stamp(ch.From.Started), ch.From.AsOf), PrevCatalog: ch.From.CatalogVersion,
+		Empty: ch.Empty(),
 	}
-	verdicts := func(vs []VerdictChange) listOf[verdictChangeView] {
-		out := make([]verdictChangeView, len(vs))
-		for i, v := range vs {
-			out[i] = verdictChangeView{ref(v.Host), styleOf(v.From), styleOf(v.To)}
+	var improved, regressed, other []verdictChangeView
+	for _, vc := range ch.Verdicts {
+		cv := verdictChangeView{ref(vc.Host), styleOf(vc.From), styleOf(vc.To)}
+		switch vc.Direction {
+		case diff.Improved:
+			improved = append(improved, cv)
+		case diff.Regressed:
+			regressed = append(regressed, cv)
+		default:
+			other = append(other, cv)
 		}
-		return capList(out)
 	}
-	checks := func(cs []CheckChange) []checkChangeView {
-		out := make([]checkChangeView, len(cs))
-		for i, c := range cs {
-			out[i] = checkChangeView{Check: c.Check, Title: c.Title, Hosts: refs(c.Hosts)}
+	v.Improved, v.Regressed, v.Other = capList(improved), capList(regressed), capList(other)
+
+	var added []hostRef
+	for _, a := range ch.Added {
+		added = append(added, ref(a.Host))
+	}
+	var gone []string
+	for _, g := range ch.Gone {
+		gone = append(gone, g.Host)
+	}
+	v.New, v.Gone = capList(added), capList(gone)
+
+	byKind := map[string]map[string]*checkChange{}
+	for _, c := range ch.Checks {
+		m := byKind[c.Change]
+		if m == nil {
+			m = map[string]*checkChange{}
+			byKind[c.Change] = m
+		}
+		cc := m[c.Check]
+		if cc == nil {
+			cc = &checkChange{title: c.Title}
+			m[c.Check] = cc
+		}
+		cc.hosts = append(cc.hosts, ref(c.Host))
+	}
+	checks := func(kind string) []checkChangeView {
+		m := byKind[kind]
+		out := make([]checkChangeView, 0, len(m))
+		for _, id := range slices.Sorted(maps.Keys(m)) {
+			out = append(out, checkChangeView{Check: id, Title: m[id].title, Hosts: capList(m[id].hosts)})
 		}
 		return out
 	}
-	return &changesView{
-		Since: cmp.Or(stamp(prev.Started), prev.AsOf), PrevCatalog: prev.CatalogVersion,
-		Improved: verdicts(ch.Improved), Regressed: verdicts(ch.Regressed), Other: verdicts(ch.Other),
-		New: refs(ch.New), Gone: capList(ch.Gone),
-		NewlyFailing: checks(ch.NewlyFailing), NewlyPassing: checks(ch.NewlyPassing),
-		Empty: ch.Empty(),
-	}
+	v.NewlyFailing, v.NowBlocking, v.NewlyPassing = checks(diff.NewlyFailing), checks(diff.NowBlocking), checks(diff.NewlyPassing)
+	return v
+}
+
+// checkChange collects the hosts of one check's change.
+type checkChange struct {
+	title string
+	hosts []hostRef
 }

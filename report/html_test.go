@@ -18,6 +18,7 @@ import (
 	"golang.org/x/net/html"
 
 	"aadcready/catalog"
+	"aadcready/diff"
 	"aadcready/facts"
 	"aadcready/results"
 )
@@ -603,37 +604,51 @@ func TestWriteHTMLDeadlines(t *testing.T) {
 	}
 }
 
-func TestCompareRuns(t *testing.T) {
+// The "what changed" section groups diff.Compare's result: verdict moves
+// by direction, check changes by kind and check, hosts linked to their cards.
+func TestChangesView(t *testing.T) {
 	check := func(id string, s catalog.Status) catalog.CheckResult {
-		return catalog.CheckResult{ID: id, Title: id, Status: s}
+		return catalog.CheckResult{ID: id, Title: id, Status: s, Severity: catalog.SeverityBlocker}
 	}
+	warning := check("eos", catalog.StatusFail)
+	warning.Severity = catalog.SeverityWarning
 	prev := &results.Run{Hosts: []results.Host{
 		{Name: "up", Verdict: catalog.VerdictMigrate, Checks: []catalog.CheckResult{check("x", catalog.StatusFail)}},
 		{Name: "DOWN", Verdict: catalog.VerdictOK, Checks: []catalog.CheckResult{check("x", catalog.StatusPass)}},
 		{Name: "lost", Verdict: catalog.VerdictUpgrade},
 		{Name: "gone", Verdict: catalog.VerdictOK},
+		{Name: "dated", Verdict: catalog.VerdictMigrate, Checks: []catalog.CheckResult{warning, check("y", catalog.StatusFail)}},
 	}}
 	cur := &results.Run{Hosts: []results.Host{
 		{Name: "up", Verdict: catalog.VerdictUpgrade, Checks: []catalog.CheckResult{check("x", catalog.StatusPass), check("new", catalog.StatusFail)}},
 		{Name: "down", Verdict: catalog.VerdictFixThenUpgrade, Checks: []catalog.CheckResult{check("x", catalog.StatusFail)}},
 		{Name: "lost", Verdict: catalog.VerdictUnreachable},
 		{Name: "fresh", Verdict: catalog.VerdictOK},
+		{Name: "dated", Verdict: catalog.VerdictMigrate, Checks: []catalog.CheckResult{check("eos", catalog.StatusFail), check("y", catalog.StatusFail)}},
 	}}
-	got := CompareRuns(prev, cur)
-	want := RunChanges{
-		Improved:     []VerdictChange{{"up", catalog.VerdictMigrate, catalog.VerdictUpgrade}},
-		Regressed:    []VerdictChange{{"down", catalog.VerdictOK, catalog.VerdictFixThenUpgrade}},
-		Other:        []VerdictChange{{"lost", catalog.VerdictUpgrade, catalog.VerdictUnreachable}},
-		New:          []string{"fresh"},
-		Gone:         []string{"gone"},
-		NewlyFailing: []CheckChange{{"new", "new", []string{"up"}}, {"x", "x", []string{"down"}}},
-		NewlyPassing: []CheckChange{{"x", "x", []string{"up"}}},
+	cur.Summarize()
+	hosts, _, _ := hostViews(cur, nil)
+	ref := func(i int) hostRef { return hostRef{ID: "host-" + strconv.Itoa(i), Name: cur.Hosts[i].Name} }
+	got := newChangesView(diff.Compare(prev, cur), hosts)
+	want := &changesView{
+		Improved:     capList([]verdictChangeView{{ref(0), styleOf(catalog.VerdictMigrate), styleOf(catalog.VerdictUpgrade)}}),
+		Regressed:    capList([]verdictChangeView{{ref(1), styleOf(catalog.VerdictOK), styleOf(catalog.VerdictFixThenUpgrade)}}),
+		Other:        capList([]verdictChangeView{{ref(2), styleOf(catalog.VerdictUpgrade), styleOf(catalog.VerdictUnreachable)}}),
+		New:          capList([]hostRef{ref(3)}),
+		Gone:         capList([]string{"gone"}),
+		NewlyFailing: []checkChangeView{{"new", "new", capList([]hostRef{ref(0)})}, {"x", "x", capList([]hostRef{ref(1)})}},
+		NowBlocking:  []checkChangeView{{"eos", "eos", capList([]hostRef{ref(4)})}},
+		NewlyPassing: []checkChangeView{{"x", "x", capList([]hostRef{ref(0)})}},
 	}
 	if g, w := fmt.Sprintf("%+v", got), fmt.Sprintf("%+v", want); g != w {
-		t.Errorf("CompareRuns:\n got %s\nwant %s", g, w)
+		t.Errorf("changes:\n got %s\nwant %s", g, w)
 	}
-	if got.Empty() || !CompareRuns(cur, cur).Empty() {
+	if got.Empty || !newChangesView(diff.Compare(cur, cur), hosts).Empty {
 		t.Error("Empty is wrong")
+	}
+	page := render(t, cur, HTMLOptions{Previous: prev, Now: testAsOf})
+	if !strings.Contains(page, `<span class="n">1</span> checks now blocking`) || !strings.Contains(page, "<h3>Checks now blocking</h3>") {
+		t.Error("the page does not show the check that now blocks")
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package report renders a run for people and spreadsheets: the terminal
-// table, the change-board CSV, the per-check CSV and the JSON document.
-// Everything a host returned is untrusted; each writer neutralises it for
-// its medium (terminal escapes, spreadsheet formulas).
+// table, the change-board CSV, the per-check CSV, the JSON document, the
+// HTML report, and what changed between two runs (table and CSV of a
+// diff.Result). Everything a host returned is untrusted; each writer
+// neutralises it for its medium (terminal escapes, spreadsheet formulas).
 package report
 
 import (
@@ -9,10 +10,11 @@ import (
 	"unicode"
 )
 
-// terminalSafe replaces control characters (ANSI escapes, carriage
-// returns, C1 controls) so host-supplied text cannot move the cursor,
-// recolour or rewrite what the operator sees. Invalid UTF-8 becomes U+FFFD.
-func terminalSafe(s string) string {
+// TerminalSafe replaces control characters (ANSI escapes, carriage
+// returns, C1 controls, bidi overrides) so host-supplied text cannot move
+// the cursor, recolour or rewrite what the operator sees. Invalid UTF-8
+// becomes U+FFFD. Commands use it for the host names in their messages.
+func TerminalSafe(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	if strings.IndexFunc(s, isControl) < 0 {
 		return s

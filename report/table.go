@@ -6,9 +6,24 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
 	"aadcready/catalog"
 	"aadcready/results"
 )
+
+// newTable is the one table style of the CLI: ASCII borders (any console
+// code page, pastes into e-mail), wrapped cells.
+func newTable(w io.Writer, maxWidth int) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+		tablewriter.WithRowAutoWrap(tw.WrapNormal),
+		tablewriter.WithRowMaxWidth(maxWidth),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+	)
+}
 
 // WriteTable prints one row per host and the fleet summary under it, in
 // ASCII so it survives any console code page and a copy into an e-mail.
@@ -24,7 +39,7 @@ func WriteTable(w io.Writer, run *results.Run) error {
 		if why == "" || h.Verdict.CouldNotCheck() {
 			why = h.Reason
 		}
-		if err := t.Append(terminalSafe(h.Name), string(h.Verdict), score, terminalSafe(shorten(why, maxWhy))); err != nil {
+		if err := t.Append(TerminalSafe(h.Name), string(h.Verdict), score, TerminalSafe(shorten(why, maxWhy))); err != nil {
 			return err
 		}
 	}
@@ -62,7 +77,7 @@ func writeSummary(w io.Writer, run *results.Run) error {
 		return err
 	}
 	for _, c := range run.CredentialsDisabled {
-		if _, err := fmt.Fprintf(w, "credential %s was refused by the first hosts and not used again\n", terminalSafe(c)); err != nil {
+		if _, err := fmt.Fprintf(w, "credential %s was refused by the first hosts and not used again\n", TerminalSafe(c)); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,11 @@
 // file system without symbolic links, "latest" is a small text file holding
 // the folder name, written to a temporary name and renamed. Readers accept
 // both forms. docs/runs.md describes the layout.
+//
+// A Writer is one scan writing its run (scan --out): it takes the lock,
+// renders the run's files into the staging folder, commits it, moves
+// "latest" and prunes. Rescan selects the hosts of a saved run that scan
+// --only rescans.
 package runstore
 
 import (

@@ -94,8 +94,12 @@ func (s *scan) runWithRetries(ctx context.Context, h inventory.Host, command str
 	defer func() { s.guard.release(credKey, outcome(authOutcome.Load())) }()
 
 	cfg := s.clientConfig(h, password, func(step string, d time.Duration, err error) {
-		if step == "authenticate" && err == nil {
+		// A completed NTLM handshake, or a shell created (Basic has no
+		// handshake), proves the credential at once: hosts held back by
+		// the guard go on without waiting for this host's whole run.
+		if (step == "authenticate" || step == "create-shell") && err == nil {
 			authOutcome.Store(int32(outcomeAccepted))
+			s.guard.prove(credKey)
 		}
 		if trace != nil {
 			trace(step, d, err)

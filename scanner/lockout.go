@@ -85,6 +85,18 @@ func (g *credGuard) release(key string, o outcome) {
 	g.cond.Broadcast()
 }
 
+// prove records that a host accepted the credential, as soon as it did.
+// Waiting for release instead would hold every other host of the first
+// wave back for one whole host run (the PowerShell time included).
+func (g *credGuard) prove(key string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if st := g.creds[key]; st != nil && !st.proven {
+		st.proven = true
+		g.cond.Broadcast()
+	}
+}
+
 // disabled lists the credentials the run stopped using.
 func (g *credGuard) disabled() []string {
 	g.mu.Lock()

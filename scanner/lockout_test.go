@@ -72,3 +72,27 @@ func TestCredGuardWaitEndsWithContext(t *testing.T) {
 		t.Fatal("acquire succeeded after its context ended")
 	}
 }
+
+// A credential is proven when a host accepts it, not when that host's scan
+// ends: the hosts held back behind the first ones go on at once.
+func TestCredGuardProveReleasesWaiters(t *testing.T) {
+	g := newCredGuard(2)
+	ctx := context.Background()
+	g.acquire(ctx, "u")
+	g.acquire(ctx, "u")
+	third := make(chan bool)
+	go func() { third <- g.acquire(ctx, "u") }()
+	g.prove("u") // no release: both first hosts are still scanning
+	select {
+	case ok := <-third:
+		if !ok {
+			t.Fatal("waiting attempt refused after the credential was proven")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("waiting attempt still held after the credential was proven")
+	}
+	g.release("u", outcomeRefused) // a proven credential is never disabled
+	if !g.acquire(ctx, "u") {
+		t.Fatal("proven credential refused")
+	}
+}

@@ -118,6 +118,9 @@ func decodeEncodedCommand(s string) (string, error) {
 func (h *hostState) runScript(script string) output {
 	id, names, err := probes.ProbesInBundle(script)
 	if err != nil {
+		if out, ok := h.nativeProgram(script); ok {
+			return out
+		}
 		return unknownScript(script)
 	}
 	if h.cfg.Behavior == BehaviorGarbage {
@@ -139,6 +142,19 @@ func (h *hostState) runScript(script string) output {
 		out.hang = true
 	}
 	return out
+}
+
+// nativeProgram is PowerShell running a script that is nothing but an
+// external program the host has, as Ansible's raw module sends a command
+// (powershell.exe -EncodedCommand of "hostname"): the program's output and
+// exit code. Only hostname is known; anything else is not a program here.
+func (h *hostState) nativeProgram(script string) (output, bool) {
+	line := strings.TrimSpace(script)
+	exe, rest := firstToken(line)
+	if rest != "" || strings.ContainsAny(line, "\r\n;|&") || program(exe) != "hostname" {
+		return output{}, false
+	}
+	return output{stdout: []byte(h.cfg.Name + "\r\n")}, true
 }
 
 // unknownScript is PowerShell failing on the first word of a script it

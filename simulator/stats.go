@@ -4,25 +4,32 @@ import "sync/atomic"
 
 // Stats is a snapshot of what the server saw, per host.
 type Stats struct {
-	Hosts map[string]HostStats
+	Hosts map[string]HostStats `json:"hosts"`
 }
 
 // HostStats counts one host's traffic since Start.
 type HostStats struct {
-	Connections  int64 // TCP connections accepted (HTTP and HTTPS)
-	Requests     int64 // HTTP requests received
-	AuthAttempts int64 // credentials checked: a Basic header or an NTLM AUTHENTICATE message
-	AuthFailures int64 // of those, rejected
-	Unauthorized int64 // 401 answers, challenges included
-	Faults       int64 // SOAP faults answered, injected or not
-	ShellsOpen   int   // shells that exist now
-	Ops          OpCounts
+	Connections  int64    `json:"connections"`   // TCP connections accepted (HTTP and HTTPS)
+	Requests     int64    `json:"requests"`      // HTTP requests received
+	AuthAttempts int64    `json:"auth_attempts"` // credentials checked: a Basic header or an NTLM AUTHENTICATE message
+	AuthFailures int64    `json:"auth_failures"` // of those, rejected
+	Unauthorized int64    `json:"unauthorized"`  // 401 answers, challenges included
+	Faults       int64    `json:"faults"`        // SOAP faults answered, injected or not
+	ShellsOpen   int      `json:"shells_open"`   // shells that exist now
+	Ops          OpCounts `json:"ops"`
 }
 
 // OpCounts counts the WS-Management requests that reached the service,
 // whatever their outcome.
 type OpCounts struct {
-	Create, Command, Send, Receive, Signal, Delete, Get, Other int64
+	Create  int64 `json:"create"`
+	Command int64 `json:"command"`
+	Send    int64 `json:"send"`
+	Receive int64 `json:"receive"`
+	Signal  int64 `json:"signal"`
+	Delete  int64 `json:"delete"`
+	Get     int64 `json:"get"`
+	Other   int64 `json:"other"`
 }
 
 // Total adds up every host.

@@ -52,8 +52,12 @@ func TestCommandLines(t *testing.T) {
 		"CreateProcess limit, no cmd":  {cmd: "hostname " + x(32767-8), skipCmd: true, fault: "2147942606"},
 		"powershell, unknown script": {cmd: "powershell.exe -NoProfile -NonInteractive -EncodedCommand " + encodeCommand("Get-Nothing -Now"),
 			stderr: "#< CLIXML\r\n<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><S S=\"Error\">Get-Nothing : The term 'Get-Nothing' is not recognized", code: 1},
-		"powershell -Command":   {cmd: `powershell -c "Write-Output 1"`, stderr: "Write-Output : The term", code: 1},
-		"powershell bad base64": {cmd: "powershell -e %%%", stderr: "not properly encoded", code: 1},
+		// Ansible's raw module sends its command as a PowerShell script.
+		"powershell runs hostname":                         {cmd: "PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand " + encodeCommand("hostname"), stdout: "aadc01\r\n"},
+		"powershell, hostname.exe":                         {cmd: "powershell.exe -EncodedCommand " + encodeCommand("  HOSTNAME.EXE\r\n"), stdout: "aadc01\r\n"},
+		"powershell, more than a program is not simulated": {cmd: "powershell.exe -EncodedCommand " + encodeCommand("hostname; hostname"), stderr: "hostname : The term 'hostname' is not recognized", code: 1},
+		"powershell -Command":                              {cmd: `powershell -c "Write-Output 1"`, stderr: "Write-Output : The term", code: 1},
+		"powershell bad base64":                            {cmd: "powershell -e %%%", stderr: "not properly encoded", code: 1},
 		// The bundle on the command line (not on stdin) is far past cmd.exe's
 		// limit: the reason the scanner sends it on stdin.
 		"inline bundle":       {cmd: "powershell.exe -EncodedCommand " + encodeCommand(probes.Bundle()), fault: "2147942606"},

@@ -14,13 +14,10 @@
 package waivers
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +26,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"aadcready/catalog"
+	"aadcready/yamlloc"
 )
 
 // Waiver is one entry of the file.
@@ -119,14 +117,14 @@ var fieldHelp = map[string]string{
 // error, when not nil, joins one "file:line: waiver N: field: message"
 // error per problem, in line order.
 func Parse(name string, data []byte, cat *catalog.Catalog) (*Set, error) {
-	p := &parser{file: name, known: map[string]bool{}}
+	p := &parser{errs: yamlloc.List{File: name}, known: map[string]bool{}}
 	if cat != nil {
 		for _, r := range cat.Requirements {
 			p.known[r.ID] = true
 		}
 	}
 	set := &Set{Path: name}
-	root := p.document(data)
+	root := yamlloc.Document(data, &p.errs, "a waiver file is a single list")
 	if root != nil {
 		if root.Kind != yaml.SequenceNode {
 			p.add(root.Line, 0, "", "must be a list of waivers (each \"- check: ...\"), got "+kindName(root))
@@ -138,110 +136,37 @@ func Parse(name string, data []byte, cat *catalog.Catalog) (*Set, error) {
 			}
 		}
 	}
-	if len(p.errs) > 0 {
-		slices.SortStableFunc(p.errs, func(a, b error) int { return a.(locError).line - b.(locError).line })
-		return nil, errors.Join(p.errs...)
+	if err := p.errs.Err(); err != nil {
+		return nil, err
 	}
 	return set, nil
 }
 
 type parser struct {
-	file  string
+	errs  yamlloc.List
 	known map[string]bool
-	errs  []error
 }
 
-type locError struct {
-	file  string
-	line  int
-	index int // waiver number, from 1; 0 for the file
-	field string
-	msg   string
-}
-
-func (e locError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.file)
-	if e.line > 0 {
-		fmt.Fprintf(&b, ":%d", e.line)
-	}
-	b.WriteString(": ")
-	if e.index > 0 {
-		fmt.Fprintf(&b, "waiver %d: ", e.index)
-	}
-	if e.field != "" {
-		b.WriteString(e.field + ": ")
-	}
-	b.WriteString(e.msg)
-	return b.String()
-}
-
+// add records a problem with waiver number index (from 1), or with the
+// file as a whole when index is 0.
 func (p *parser) add(line, index int, field, msg string) {
-	p.errs = append(p.errs, locError{p.file, line, index, field, msg})
-}
-
-func (p *parser) document(data []byte) *yaml.Node {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if !errors.Is(err, io.EOF) {
-			p.yamlError(err)
-		}
-		return nil
+	scope := ""
+	if index > 0 {
+		scope = "waiver " + strconv.Itoa(index)
 	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		p.yamlError(err)
-		return nil
-	default:
-		p.add(next.Line, 0, "", "a second YAML document (after ---); a waiver file is a single list")
-		return nil
-	}
-	if len(doc.Content) == 0 {
-		return nil
-	}
-	n := doc.Content[0]
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return nil // an empty file: no waivers
-	}
-	return n
-}
-
-var yamlErrLine = regexp.MustCompile(`^line (\d+): `)
-
-// yamlError locates a yaml.v3 syntax error. Its parser counts lines from
-// 0, its scanner from 1.
-func (p *parser) yamlError(err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = msg[len(m[0]):]
-		for _, prefix := range []string{"did not find expected", "found duplicate %", "found incompatible YAML document", "found undefined tag handle"} {
-			if strings.HasPrefix(msg, prefix) {
-				line++
-				break
-			}
-		}
-	}
-	if strings.Contains(msg, "tab character") {
-		msg += "; indent with spaces, not tabs"
-	}
-	p.add(line, 0, "", "invalid YAML: "+msg)
+	p.errs.Add(line, scope, field, msg)
 }
 
 func (p *parser) waiver(index int, n *yaml.Node) (Waiver, bool) {
-	n = resolveAlias(n)
+	n = yamlloc.Deref(n)
 	if n.Kind != yaml.MappingNode {
 		p.add(n.Line, index, "", "must be a mapping with the keys "+strings.Join(fields, ", ")+", got "+kindName(n))
 		return Waiver{}, false
 	}
-	before := len(p.errs)
+	before := p.errs.Len()
 	values := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolveAlias(n.Content[i+1])
+		k, v := n.Content[i], yamlloc.Deref(n.Content[i+1])
 		key := k.Value
 		switch {
 		case !slices.Contains(fields, key):
@@ -298,14 +223,7 @@ func (p *parser) waiver(index int, n *yaml.Node) (Waiver, bool) {
 		}
 		w.Expires = d
 	}
-	return w, len(p.errs) == before
-}
-
-func resolveAlias(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
+	return w, p.errs.Len() == before
 }
 
 func kindName(n *yaml.Node) string {

@@ -92,10 +92,8 @@ func runConnect(cmd *cobra.Command, args []string) error {
 		}
 	}
 	resolver := inventory.NewResolver(os.Getenv, inventory.TerminalPrompt)
-	for _, h := range inv.Hosts {
-		if _, err := resolver.Password(h.Secret); err != nil {
-			return usage("host %q: %v", h.Name, err)
-		}
+	if err := checkPasswords(resolver, inv); err != nil {
+		return err
 	}
 	logger, closeLog, err := newLogger(v, cmd.ErrOrStderr())
 	if err != nil {
@@ -145,10 +143,9 @@ func runConnect(cmd *cobra.Command, args []string) error {
 
 // pick selects one host of an inventory by name, case-insensitively.
 func pick(inv *inventory.Inventory, name string) (*inventory.Inventory, error) {
-	for _, h := range inv.Hosts {
-		if strings.EqualFold(h.Name, name) {
-			return &inventory.Inventory{Path: inv.Path, Hosts: []inventory.Host{h}}, nil
-		}
+	one, missing := inv.Only([]string{name})
+	if len(missing) > 0 {
+		return nil, usage("%s: no host named %q", inv.Path, name)
 	}
-	return nil, usage("%s: no host named %q", inv.Path, name)
+	return one, nil
 }

@@ -5,7 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"aadcready/atomicfile"
 	"aadcready/diff"
+	"aadcready/report"
 	"aadcready/results"
 	"aadcready/runstore"
 )
@@ -61,12 +63,12 @@ func runDiff(cmd *cobra.Command, args []string) error {
 	stdout := cmd.OutOrStdout()
 	csvPath, jsonPath := v.GetString("csv"), v.GetString("json")
 	if csvPath != "-" && jsonPath != "-" {
-		if err := res.WriteTable(stdout); err != nil {
+		if err := report.WriteDiffTable(stdout, res); err != nil {
 			return err
 		}
 	}
 	if csvPath != "" {
-		if err := writeOut(stdout, csvPath, func(w io.Writer) error { return res.WriteCSV(w) }); err != nil {
+		if err := writeOut(stdout, csvPath, func(w io.Writer) error { return report.WriteDiffCSV(w, res) }); err != nil {
 			return err
 		}
 	}
@@ -79,4 +81,12 @@ func runDiff(cmd *cobra.Command, args []string) error {
 		return exitError{results.ExitNeedsAction}
 	}
 	return nil
+}
+
+// writeOut writes to path atomically, or to stdout when path is "-".
+func writeOut(stdout io.Writer, path string, fill func(io.Writer) error) error {
+	if path == "-" {
+		return fill(stdout)
+	}
+	return atomicfile.Write(path, 0o644, fill)
 }

@@ -2,20 +2,15 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"aadcready/atomicfile"
 	"aadcready/catalog"
-	"aadcready/diff"
 	"aadcready/report"
 	"aadcready/results"
 	"aadcready/runstore"
-	"aadcready/waivers"
 )
 
 func newReportCmd() *cobra.Command {
@@ -78,9 +73,9 @@ func runReport(cmd *cobra.Command, args []string) error {
 			return usage("--merge: %v", err)
 		}
 		var added []string
-		run, added = mergeRuns(run, rescan)
+		run, added = results.Merge(run, rescan)
 		for _, h := range added {
-			fmt.Fprintf(cmd.ErrOrStderr(), "aadcready: --merge: %s is in %s but not in %s; added\n", safeText(h), ref.Label(), args[0])
+			fmt.Fprintf(cmd.ErrOrStderr(), "aadcready: --merge: %s is in %s but not in %s; added\n", report.TerminalSafe(h), ref.Label(), args[0])
 		}
 	}
 	asOf, err := reportAsOf(v, run)
@@ -95,37 +90,13 @@ func runReport(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	rescore(run, cat, asOf, ws)
-
-	out := cmd.OutOrStdout()
-	if err := report.WriteTable(out, run); err != nil {
+	var waived func(string) []catalog.Waiver // nil: the waivers the run recorded
+	if ws != nil {
+		waived = ws.For
+	}
+	run.Rescore(cat, asOf, waived)
+	if err := writeOutputs(cmd.OutOrStdout(), v, run, since.compare(run, args[0]), htmlOptions(cat, since)); err != nil {
 		return err
-	}
-	if err := report.WriteWaiverNotes(out, run); err != nil {
-		return err
-	}
-	if since != nil {
-		d := diff.Compare(since.run, run)
-		d.From.Label, d.To.Label = since.ref.Label(), args[0]
-		fmt.Fprintln(out)
-		if err := d.WriteTable(out); err != nil {
-			return err
-		}
-	}
-	for _, o := range []struct {
-		flag   string
-		format report.Format
-	}{{"csv", report.FormatCSV}, {"checks-csv", report.FormatChecksCSV}, {"json", report.FormatJSON}} {
-		if path := v.GetString(o.flag); path != "" {
-			if err := report.WriteFile(path, o.format, run); err != nil {
-				return err
-			}
-		}
-	}
-	if path := v.GetString("html"); path != "" {
-		if err := report.WriteHTMLFile(path, run, htmlOptions(cat, since)); err != nil {
-			return err
-		}
 	}
 	// The saved run's interruption is history: this command was not
 	// interrupted. Its cancelled hosts still count as not checked.
@@ -143,103 +114,4 @@ func reportAsOf(v *viper.Viper, run *results.Run) (time.Time, error) {
 		return t, nil
 	}
 	return parseAsOf("")
-}
-
-// rescore judges every host that has facts again with cat, as of asOf. With
-// ws nil the waivers recorded in the run apply again (so a re-render
-// reproduces the run, and a later --as-of lets them expire). Hosts without
-// facts (unreachable) keep their verdict; every host keeps its failure.
-func rescore(run *results.Run, cat *catalog.Catalog, asOf time.Time, ws *waivers.Set) {
-	for i := range run.Hosts {
-		h := &run.Hosts[i]
-		if h.Facts == nil {
-			continue
-		}
-		var wv []catalog.Waiver
-		if ws != nil {
-			wv = ws.For(h.Name)
-		} else {
-			wv = recordedWaivers(h)
-		}
-		ev := cat.Evaluate(h.Facts, catalog.Options{AsOf: asOf, Waivers: wv})
-		h.Checks, h.Verdict, h.Score, h.Blocking, h.Reason, h.NextStep = ev.Checks, ev.Verdict, ev.Score, ev.Blocking, ev.Reason, ev.NextStep
-	}
-	run.AsOf = asOf.Format(time.DateOnly)
-	run.CatalogVersion = cat.Version
-	run.Summarize()
-}
-
-func recordedWaivers(h *results.Host) []catalog.Waiver {
-	var out []catalog.Waiver
-	for _, c := range h.Checks {
-		if c.Waiver != nil {
-			out = append(out, *c.Waiver)
-		}
-	}
-	return out
-}
-
-// mergeRuns returns base with the hosts of rescan in place of the same
-// hosts (matched ignoring case). A host the rescan did not finish
-// (cancelled) keeps base's result; hosts only in the rescan are appended
-// and returned. The run counts as interrupted while any host is cancelled.
-func mergeRuns(base, rescan *results.Run) (*results.Run, []string) {
-	out := *base
-	out.Hosts = append([]results.Host(nil), base.Hosts...)
-	index := map[string]int{}
-	for i, h := range out.Hosts {
-		index[strings.ToLower(h.Name)] = i
-	}
-	var added []string
-	for _, h := range rescan.Hosts {
-		i, ok := index[strings.ToLower(h.Name)]
-		switch {
-		case !ok:
-			index[strings.ToLower(h.Name)] = len(out.Hosts)
-			out.Hosts = append(out.Hosts, h)
-			added = append(added, h.Name)
-		case cancelled(h) && !cancelled(out.Hosts[i]):
-			// keep the finished result
-		default:
-			out.Hosts[i] = h
-		}
-	}
-	if rescan.Finished.After(out.Finished) {
-		out.Finished = rescan.Finished
-	}
-	if rescan.AsOf > out.AsOf {
-		out.AsOf = rescan.AsOf // the newer date; rescore judges all hosts on it
-	}
-	out.Interrupted = false
-	for _, h := range out.Hosts {
-		out.Interrupted = out.Interrupted || cancelled(h)
-	}
-	creds := append([]string(nil), base.CredentialsDisabled...)
-	for _, c := range rescan.CredentialsDisabled {
-		if !contains(creds, c) {
-			creds = append(creds, c)
-		}
-	}
-	out.CredentialsDisabled = creds
-	out.Summarize()
-	return &out, added
-}
-
-func cancelled(h results.Host) bool { return h.Failure != nil && h.Failure.Class == "cancelled" }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// writeOut writes to path atomically, or to stdout when path is "-".
-func writeOut(stdout io.Writer, path string, fill func(io.Writer) error) error {
-	if path == "-" {
-		return fill(stdout)
-	}
-	return atomicfile.Write(path, 0o644, fill)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -121,5 +120,3 @@ func newLogHandler(v *viper.Viper, stderr io.Writer) (slog.Handler, func() error
 	}
 	return slog.NewTextHandler(out, opts), closer, nil
 }
-
-func fprintf(w io.Writer, format string, a ...any) { fmt.Fprintf(w, format, a...) }

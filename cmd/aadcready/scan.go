@@ -2,30 +2,23 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
-	"unicode"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"aadcready/atomicfile"
 	"aadcready/catalog"
-	"aadcready/diff"
 	"aadcready/inventory"
 	"aadcready/progress"
 	"aadcready/report"
 	"aadcready/results"
 	"aadcready/runstore"
 	"aadcready/scanner"
-	"aadcready/waivers"
 )
 
 func newScanCmd() *cobra.Command {
@@ -62,14 +55,7 @@ Credentials come from the inventory's password_env / password_file / password_pr
 				return err
 			}
 			resolver := inventory.NewResolver(os.Getenv, inventory.TerminalPrompt)
-			check := func(inv *inventory.Inventory) error {
-				for _, h := range inv.Hosts {
-					if _, err := resolver.Password(h.Secret); err != nil {
-						return usage("host %q: %v", h.Name, err)
-					}
-				}
-				return nil
-			}
+			check := func(inv *inventory.Inventory) error { return checkPasswords(resolver, inv) }
 			return runScanChecked(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), v, inv, check, resolver.Password)
 		},
 	}
@@ -149,6 +135,18 @@ func loadTargets(v *viper.Viper) (*inventory.Inventory, error) {
 	return inv, nil
 }
 
+// checkPasswords resolves the password of every host before any host is
+// contacted: a missing variable or an unreadable file is a usage error, not
+// a fleet of failed logons.
+func checkPasswords(resolver *inventory.Resolver, inv *inventory.Inventory) error {
+	for _, h := range inv.Hosts {
+		if _, err := resolver.Password(h.Secret); err != nil {
+			return usage("host %q: %v", h.Name, err)
+		}
+	}
+	return nil
+}
+
 // runScan scans inv and writes the table and the requested files. Shared by
 // `scan` and `demo`.
 func runScan(ctx context.Context, stdout, stderr io.Writer, v *viper.Viper, inv *inventory.Inventory, password func(inventory.SecretRef) (string, error)) error {
@@ -209,10 +207,7 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 		if len(picked.Hosts) == 0 {
 			return nil
 		}
-		inv = picked
-		for _, h := range inv.Hosts {
-			rescanned = append(rescanned, h.Name)
-		}
+		inv, rescanned = picked, picked.Names()
 	}
 	if check != nil {
 		if err := check(inv); err != nil {
@@ -225,13 +220,17 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 		}
 	}
 
-	var out *runOutput
+	var out *runstore.Writer
 	if outDir != "" {
-		if out, err = openRunOutput(outDir, rescanned != nil); err != nil {
+		if out, err = openRunFolder(outDir, rescanned != nil); err != nil {
 			return err
 		}
-		defer out.close()
-		h, err := out.logHandler(v)
+		defer out.Close()
+		level, err := runLogLevel(v)
+		if err != nil {
+			return err
+		}
+		h, err := out.LogHandler(level)
 		if err != nil {
 			return err
 		}
@@ -244,7 +243,7 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 		return err
 	}
 	if rescanned == nil { // a rescan covers a few hosts: no news there
-		for _, w := range ws.Unmatched(hostNames(inv)) {
+		for _, w := range ws.Unmatched(inv.Names()) {
 			logger.Warn("waiver matches no host of this scan", "file", ws.Path, "line", w.Line, "check", w.Check, "host", w.Host)
 		}
 	}
@@ -273,276 +272,59 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 	return finish(stdout, stderr, v, run, cat, out, since, logger, policy)
 }
 
-func hostNames(inv *inventory.Inventory) []string {
-	names := make([]string, len(inv.Hosts))
-	for i, h := range inv.Hosts {
-		names[i] = h.Name
-	}
-	return names
-}
-
-// loadWaivers reads --waivers; a bad file is a usage error.
-func loadWaivers(v *viper.Viper, cat *catalog.Catalog) (*waivers.Set, error) {
-	path := v.GetString("waivers")
-	if path == "" {
-		return nil, nil
-	}
-	ws, err := waivers.Load(path, cat)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return ws, nil
-}
-
-// rescanSelectors are what --only RUN:SELECTOR accepts.
-var rescanSelectors = map[string]func(results.Host) bool{
-	"unreachable": func(h results.Host) bool { return h.Verdict == catalog.VerdictUnreachable },
-	"incomplete":  func(h results.Host) bool { return h.Verdict == catalog.VerdictIncomplete },
-	"not-ok":      func(h results.Host) bool { return h.Verdict != catalog.VerdictOK },
-	"cancelled":   func(h results.Host) bool { return h.Failure != nil && h.Failure.Class == "cancelled" },
-}
-
 // selectRescan applies --only RUN:SELECTOR[,SELECTOR]: the hosts of the
 // saved run that match, with their settings from the current inventory.
 // Hosts no longer in the inventory are reported and skipped. An empty
 // result is not an error: there is nothing to rescan.
 func selectRescan(stderr io.Writer, logger *slog.Logger, inv *inventory.Inventory, spec, outDir string) (*inventory.Inventory, error) {
-	i := strings.LastIndex(spec, ":")
-	if i <= 0 {
-		return nil, usage("--only wants RUN:SELECTOR, e.g. latest:unreachable (selectors: cancelled, incomplete, not-ok, unreachable)")
+	sel, err := runstore.ParseRescan(spec)
+	if err != nil {
+		return nil, usage("--only %v", err)
 	}
-	runArg, sels := spec[:i], strings.Split(spec[i+1:], ",")
-	for _, s := range sels {
-		if rescanSelectors[s] == nil {
-			return nil, usage("--only %s: unknown selector %q (cancelled, incomplete, not-ok, unreachable)", spec, s)
-		}
-	}
-	saved, ref, err := runstore.Load(runArg, outDir)
+	saved, ref, err := runstore.Load(sel.Run, outDir)
 	if err != nil {
 		return nil, usage("--only: %v", err)
 	}
-	byName := map[string]inventory.Host{}
-	for _, h := range inv.Hosts {
-		byName[strings.ToLower(h.Name)] = h
+	hosts := sel.Hosts(saved)
+	names := make([]string, len(hosts))
+	for i, h := range hosts {
+		names[i] = h.Name
 	}
-	picked := &inventory.Inventory{Path: inv.Path}
-	seen := map[string]bool{}
-	for _, h := range saved.Hosts {
-		match := false
-		for _, s := range sels {
-			match = match || rescanSelectors[s](h)
-		}
-		k := strings.ToLower(h.Name)
-		if !match || seen[k] {
-			continue
-		}
-		seen[k] = true
-		ih, ok := byName[k]
-		if !ok {
-			fmt.Fprintf(stderr, "aadcready: --only: %s (%s in %s) is no longer in the inventory; skipped\n", safeText(h.Name), h.Verdict, ref.Label())
-			logger.Warn("rescan host not in the inventory; skipped", "host", h.Name, "run", ref.Label())
-			continue
-		}
-		picked.Hosts = append(picked.Hosts, ih)
+	picked, missing := inv.Only(names)
+	for _, i := range missing {
+		h := hosts[i]
+		fmt.Fprintf(stderr, "aadcready: --only: %s (%s in %s) is no longer in the inventory; skipped\n", report.TerminalSafe(h.Name), h.Verdict, ref.Label())
+		logger.Warn("rescan host not in the inventory; skipped", "host", h.Name, "run", ref.Label())
 	}
 	if len(picked.Hosts) == 0 {
-		fmt.Fprintf(stderr, "aadcready: --only: no host of %s is %s (and in the inventory); nothing to rescan\n", ref.Label(), strings.Join(sels, " or "))
+		fmt.Fprintf(stderr, "aadcready: --only: no host of %s is %s (and in the inventory); nothing to rescan\n", ref.Label(), strings.Join(sel.Selectors, " or "))
 	}
 	return picked, nil
 }
 
-// sinceRun is the earlier run --since compares with.
-type sinceRun struct {
-	run *results.Run
-	ref runstore.Ref
-}
-
-// loadSince reads --since. "latest" with --out is the run before this one;
-// on the first run of a folder there is none, which is not an error. With
-// --only, only the rescanned hosts are compared.
-func loadSince(stdout io.Writer, v *viper.Viper, outDir string, rescanned []string) (*sinceRun, error) {
-	arg := v.GetString("since")
-	if arg == "" {
-		return nil, nil
-	}
-	run, ref, err := runstore.Load(arg, outDir)
-	if errors.Is(err, runstore.ErrNoLatest) && arg == runstore.LatestName {
-		fmt.Fprintf(stdout, "no earlier run in %s to compare with: this is the first\n", outDir)
-		return nil, nil
-	}
-	if err != nil {
-		return nil, usage("--since: %v", err)
-	}
-	if rescanned != nil {
-		run = diff.Restrict(run, rescanned)
-	}
-	return &sinceRun{run: run, ref: ref}, nil
-}
-
-// runOutput is the run folder being written under --out.
-type runOutput struct {
-	store     *runstore.Store
-	lock      *runstore.Lock
-	pending   *runstore.Pending
-	log       *closingWriter
-	committed bool
-	keep      bool // keep the staging folder if not committed (save failed)
-}
-
-const scanLogName = "scan.log"
-
-func openRunOutput(dir string, rescan bool) (*runOutput, error) {
+// openRunFolder takes the lock of --out DIR and starts the run's folder.
+func openRunFolder(dir string, rescan bool) (*runstore.Writer, error) {
 	store, err := runstore.Open(dir)
 	if err != nil {
 		return nil, usage("--out: %v", err)
 	}
-	now := time.Now()
-	lock, err := store.Lock(now)
+	out, err := store.Create(time.Now(), rescan)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	pending, err := store.Begin(now, rescan)
-	if err != nil {
-		lock.Unlock()
-		return nil, err
-	}
-	return &runOutput{store: store, lock: lock, pending: pending}, nil
+	return out, nil
 }
 
-// logHandler opens the run's scan.log (JSON lines, at info unless
-// --log-level was set) under a temporary name; save renames it.
-func (o *runOutput) logHandler(v *viper.Viper) (slog.Handler, error) {
+// runLogLevel is the level of the run folder's scan.log: info, unless
+// --log-level was set.
+func runLogLevel(v *viper.Viper) (slog.Level, error) {
 	level := slog.LevelInfo
 	if v.IsSet("log-level") {
 		if err := level.UnmarshalText([]byte(v.GetString("log-level"))); err != nil {
-			return nil, usage("--log-level: %v", err)
+			return level, usage("--log-level: %v", err)
 		}
 	}
-	f, err := os.OpenFile(o.pending.Path("."+scanLogName+".tmp"), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	o.log = &closingWriter{f: f}
-	return slog.NewJSONHandler(o.log, &slog.HandlerOptions{Level: level}), nil
-}
-
-// save writes the run's files into the staging folder, moves the folder
-// into place, points latest at it (not for rescans) and prunes. It returns
-// the run folder's path.
-func (o *runOutput) save(run *results.Run, cat *catalog.Catalog, since *sinceRun, changes *diff.Result, logger *slog.Logger, policy runstore.Policy) (string, error) {
-	// From here on a failure keeps the staging folder: run.json may be in
-	// it, and a scan of a whole fleet is worth recovering by hand.
-	o.keep = true
-	fail := func(err error) (string, error) {
-		return "", fmt.Errorf("%w (the run's files so far are in %s)", err, o.pending.Dir())
-	}
-	for _, f := range []struct {
-		name  string
-		write func(string) error
-	}{
-		{runstore.RunFile, func(p string) error { return report.WriteFile(p, report.FormatJSON, run) }},
-		{"hosts.csv", func(p string) error { return report.WriteFile(p, report.FormatCSV, run) }},
-		{"checks.csv", func(p string) error { return report.WriteFile(p, report.FormatChecksCSV, run) }},
-	} {
-		if err := f.write(o.pending.Path(f.name)); err != nil {
-			return fail(err)
-		}
-	}
-	if changes != nil {
-		err := atomicfile.Write(o.pending.Path("diff.json"), 0o644, func(w io.Writer) error { return changes.WriteJSON(w) })
-		if err != nil {
-			return fail(err)
-		}
-	}
-	// The page is for people; the run is in run.json. A renderer failure
-	// is reported, not allowed to cost the night's run.
-	if err := report.WriteHTMLFile(o.pending.Path("report.html"), run, htmlOptions(cat, since)); err != nil {
-		logger.Error("the HTML report could not be written; re-render it with aadcready report RUN --html FILE", "err", err)
-	}
-	logger.Info("run folder written")
-	if o.log != nil {
-		if err := o.log.Close(); err != nil {
-			return fail(fmt.Errorf("writing %s: %w", scanLogName, err))
-		}
-		if err := os.Rename(o.pending.Path("."+scanLogName+".tmp"), o.pending.Path(scanLogName)); err != nil {
-			return fail(fmt.Errorf("writing %s: %w", scanLogName, err))
-		}
-	}
-	name, err := o.pending.Commit(run.Started)
-	if err != nil {
-		return fail(err)
-	}
-	o.committed = true
-	path := filepath.Join(o.store.Dir, name)
-	rescan := strings.HasSuffix(name, runstore.RescanSuffix)
-	if !rescan {
-		if err := o.store.SetLatest(name); err != nil {
-			return path, err
-		}
-	}
-	if policy.Active() && !run.Interrupted {
-		policy.Now = time.Now()
-		removed, err := o.store.Prune(policy, name)
-		for _, r := range removed {
-			logger.Info("pruned old run", "folder", r)
-		}
-		if err != nil {
-			logger.Warn("pruning old runs", "err", err)
-		}
-	}
-	return path, nil
-}
-
-// close releases the lock. A staging folder that was not committed is
-// removed when nothing was scanned into it (an error before the scan), and
-// kept when saving the run failed.
-func (o *runOutput) close() {
-	if o.log != nil {
-		o.log.Close()
-	}
-	if !o.committed && !o.keep {
-		o.pending.Abort()
-	}
-	o.lock.Unlock()
-}
-
-// closingWriter is scan.log: writes after Close (late log lines from
-// cleanup) are dropped instead of failing.
-type closingWriter struct {
-	mu     sync.Mutex
-	f      *os.File
-	closed bool
-}
-
-func (c *closingWriter) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return len(p), nil
-	}
-	return c.f.Write(p)
-}
-
-func (c *closingWriter) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil
-	}
-	c.closed = true
-	if err := c.f.Sync(); err != nil {
-		c.f.Close()
-		return err
-	}
-	return c.f.Close()
-}
-
-func htmlOptions(cat *catalog.Catalog, since *sinceRun) report.HTMLOptions {
-	opt := report.HTMLOptions{Catalog: cat, Now: time.Now()}
-	if since != nil {
-		opt.Previous = since.run
-	}
-	return opt
+	return level, nil
 }
 
 // retries maps the flag (0 = none) to scanner.Options (0 = default).
@@ -553,66 +335,25 @@ func retries(n int) int {
 	return n
 }
 
-func parseAsOf(s string) (time.Time, error) {
-	if s == "" {
-		y, m, d := time.Now().UTC().Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
-	}
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return time.Time{}, usage("--as-of must be a date like 2027-04-07, not %q", s)
-	}
-	return t, nil
-}
-
 // finish saves the run folder (first: it matters most to a nightly job),
-// prints the table, the waiver notes and the changes since the earlier run,
-// writes the requested files and turns the run into the exit code.
-func finish(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, cat *catalog.Catalog, out *runOutput,
+// prints the run and the changes since the earlier run, writes the
+// requested files and turns the run into the exit code.
+func finish(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, cat *catalog.Catalog, out *runstore.Writer,
 	since *sinceRun, logger *slog.Logger, policy runstore.Policy) error {
-	var changes *diff.Result
-	if since != nil {
-		d := diff.Compare(since.run, run)
-		d.From.Label = since.ref.Label()
-		d.To.Label = "this run"
-		changes = &d
-	}
+	changes := since.compare(run, "this run")
+	html := htmlOptions(cat, since)
 	saved := ""
 	var saveErr error
 	if out != nil {
 		if changes != nil {
-			if name, err := out.pending.Name(run.Started); err == nil {
+			if name, err := out.Name(run.Started); err == nil {
 				changes.To.Label = name
 			}
 		}
-		saved, saveErr = out.save(run, cat, since, changes, logger, policy)
+		saved, saveErr = out.Save(run, changes, html, policy, logger)
 	}
-	if err := report.WriteTable(stdout, run); err != nil {
+	if err := writeOutputs(stdout, v, run, changes, html); err != nil {
 		return err
-	}
-	if err := report.WriteWaiverNotes(stdout, run); err != nil {
-		return err
-	}
-	if changes != nil {
-		fmt.Fprintln(stdout)
-		if err := changes.WriteTable(stdout); err != nil {
-			return err
-		}
-	}
-	for _, o := range []struct {
-		flag   string
-		format report.Format
-	}{{"csv", report.FormatCSV}, {"checks-csv", report.FormatChecksCSV}, {"json", report.FormatJSON}} {
-		if path := v.GetString(o.flag); path != "" {
-			if err := report.WriteFile(path, o.format, run); err != nil {
-				return err
-			}
-		}
-	}
-	if path := v.GetString("html"); path != "" {
-		if err := report.WriteHTMLFile(path, run, htmlOptions(cat, since)); err != nil {
-			return err
-		}
 	}
 	if saveErr != nil {
 		// The table is out; the nightly record is not: a failed job.
@@ -622,26 +363,4 @@ func finish(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, cat *cat
 		fmt.Fprintf(stderr, "aadcready: run saved in %s\n", saved)
 	}
 	return exitFor(v, run.ExitCode())
-}
-
-// exitFor applies --exit-zero-on-findings to an exit code.
-func exitFor(v *viper.Viper, code int) error {
-	if v.GetBool("exit-zero-on-findings") && (code == results.ExitNeedsAction || code == results.ExitNotChecked) {
-		code = results.ExitOK
-	}
-	if code != results.ExitOK {
-		return exitError{code}
-	}
-	return nil
-}
-
-// safeText makes host-supplied text safe for a terminal line.
-func safeText(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029' {
-			return '?'
-		}
-		return r
-	}, s)
 }

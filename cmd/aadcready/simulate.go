@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"strconv"
@@ -23,7 +24,10 @@ slow, injected faults) and the facts its probes report; see docs/simulator.md. W
 --fleet the demo fleet is served.
 
 --inventory-out writes an inventory for the fleet (passwords from $AADCREADY_PASSWORD, which
-must hold the fleet's password; --ca-out writes the fleet's CA for its HTTPS listeners).`,
+must hold the fleet's password; --ca-out writes the fleet's CA for its HTTPS listeners).
+--stats-out writes, when the simulator stops, what each host saw (connections, HTTP
+requests, logons, faults, WS-Management operations) as JSON: the fleet benchmark's
+request counts (docs/performance.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fleet := simulator.DemoFleet()
@@ -53,13 +57,31 @@ must hold the fleet's password; --ca-out writes the fleet's CA for its HTTPS lis
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "serving; interrupt (Ctrl-C) to stop")
 			<-cmd.Context().Done()
+			if path, _ := cmd.Flags().GetString("stats-out"); path != "" {
+				return writeSimulatorStats(path, srv.Stats())
+			}
 			return nil
 		},
 	}
 	cmd.Flags().String("fleet", "", "fleet YAML file (default: the built-in demo fleet)")
 	cmd.Flags().String("inventory-out", "", "write an inventory for this fleet to FILE")
 	cmd.Flags().String("ca-out", "", "write the CA certificate of the HTTPS listeners to FILE")
+	cmd.Flags().String("stats-out", "", "when stopped, write the per-host request counters to FILE as JSON")
 	return cmd
+}
+
+// writeSimulatorStats writes the counters of a stopped simulator: the
+// fleet's totals and every host's.
+func writeSimulatorStats(path string, st simulator.Stats) error {
+	doc := struct {
+		Total simulator.HostStats            `json:"total"`
+		Hosts map[string]simulator.HostStats `json:"hosts"`
+	}{st.Total(), st.Hosts}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(path, 0o644, append(b, '\n'))
 }
 
 func newDemoCmd() *cobra.Command {

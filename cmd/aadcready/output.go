@@ -1,0 +1,135 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/viper"
+
+	"aadcready/catalog"
+	"aadcready/diff"
+	"aadcready/report"
+	"aadcready/results"
+	"aadcready/runstore"
+	"aadcready/waivers"
+)
+
+// What `scan` (and `demo`) and `report` share: reading --as-of, --waivers
+// and --since, and the output stage.
+
+func parseAsOf(s string) (time.Time, error) {
+	if s == "" {
+		y, m, d := time.Now().UTC().Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, usage("--as-of must be a date like 2027-04-07, not %q", s)
+	}
+	return t, nil
+}
+
+// loadWaivers reads --waivers; a bad file is a usage error.
+func loadWaivers(v *viper.Viper, cat *catalog.Catalog) (*waivers.Set, error) {
+	path := v.GetString("waivers")
+	if path == "" {
+		return nil, nil
+	}
+	ws, err := waivers.Load(path, cat)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return ws, nil
+}
+
+// sinceRun is the earlier run --since compares with.
+type sinceRun struct {
+	run *results.Run
+	ref runstore.Ref
+}
+
+// loadSince reads --since. "latest" with --out is the run before this one;
+// on the first run of a folder there is none, which is not an error. With
+// --only, only the rescanned hosts are compared.
+func loadSince(stdout io.Writer, v *viper.Viper, outDir string, rescanned []string) (*sinceRun, error) {
+	arg := v.GetString("since")
+	if arg == "" {
+		return nil, nil
+	}
+	run, ref, err := runstore.Load(arg, outDir)
+	if errors.Is(err, runstore.ErrNoLatest) && arg == runstore.LatestName {
+		fmt.Fprintf(stdout, "no earlier run in %s to compare with: this is the first\n", outDir)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, usage("--since: %v", err)
+	}
+	if rescanned != nil {
+		run = diff.Restrict(run, rescanned)
+	}
+	return &sinceRun{run: run, ref: ref}, nil
+}
+
+// compare is what changed from the earlier run to run, which label names;
+// nil without --since.
+func (s *sinceRun) compare(run *results.Run, label string) *diff.Result {
+	if s == nil {
+		return nil
+	}
+	d := diff.Compare(s.run, run)
+	d.From.Label, d.To.Label = s.ref.Label(), label
+	return &d
+}
+
+func htmlOptions(cat *catalog.Catalog, since *sinceRun) report.HTMLOptions {
+	opt := report.HTMLOptions{Catalog: cat, Now: time.Now()}
+	if since != nil {
+		opt.Previous = since.run
+	}
+	return opt
+}
+
+// writeOutputs is the output stage of `scan` and `report`: the table, the
+// waiver notes and, with --since, the changes on stdout, then the files of
+// --csv, --checks-csv, --json and --html.
+func writeOutputs(stdout io.Writer, v *viper.Viper, run *results.Run, changes *diff.Result, html report.HTMLOptions) error {
+	if err := report.WriteTable(stdout, run); err != nil {
+		return err
+	}
+	if err := report.WriteWaiverNotes(stdout, run); err != nil {
+		return err
+	}
+	if changes != nil {
+		fmt.Fprintln(stdout)
+		if err := report.WriteDiffTable(stdout, *changes); err != nil {
+			return err
+		}
+	}
+	for _, o := range []struct {
+		flag   string
+		format report.Format
+	}{{"csv", report.FormatCSV}, {"checks-csv", report.FormatChecksCSV}, {"json", report.FormatJSON}} {
+		if path := v.GetString(o.flag); path != "" {
+			if err := report.WriteFile(path, o.format, run); err != nil {
+				return err
+			}
+		}
+	}
+	if path := v.GetString("html"); path != "" {
+		return report.WriteHTMLFile(path, run, html)
+	}
+	return nil
+}
+
+// exitFor applies --exit-zero-on-findings to an exit code.
+func exitFor(v *viper.Viper, code int) error {
+	if v.GetBool("exit-zero-on-findings") && (code == results.ExitNeedsAction || code == results.ExitNotChecked) {
+		code = results.ExitOK
+	}
+	if code != results.ExitOK {
+		return exitError{code}
+	}
+	return nil
+}
