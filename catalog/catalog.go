@@ -73,8 +73,11 @@ func (v Verdict) CouldNotCheck() bool {
 
 // Waiver accepts a failing (or unverifiable) check on one host until Expires.
 type Waiver struct {
-	Check, Host, Justification, ApprovedBy string
-	Expires                                time.Time
+	Check         string    `json:"check"`
+	Host          string    `json:"host"`
+	Justification string    `json:"justification"`
+	ApprovedBy    string    `json:"approved_by"`
+	Expires       time.Time `json:"expires"`
 }
 
 // Options control one evaluation.
@@ -89,17 +92,20 @@ type Options struct {
 
 // CheckResult is one requirement judged on one host.
 type CheckResult struct {
-	ID, Title     string
-	Severity      Severity // effective: a dated blocker is a warning before its date
-	Action        string
-	Status        Status
-	Evidence      map[string]string // fact key -> facts.Fact.Display()
-	Reason        string            // why it failed or could not be checked; a note on some passes
-	Remediation   string
-	Source        string
-	Due           *time.Time // the requirement's date, for failing dated checks
-	Waiver        *Waiver    // the waiver applied, or the expired one that no longer applies
-	WaiverExpired bool
+	ID       string            `json:"id"`
+	Title    string            `json:"title"`
+	Severity Severity          `json:"severity"` // effective: a dated blocker is a warning before its date
+	Action   string            `json:"action"`
+	Status   Status            `json:"status"`
+	Evidence map[string]string `json:"evidence,omitempty"` // fact key -> facts.Fact.Display()
+	Reason   string            `json:"reason,omitempty"`   // why it failed or could not be checked; a note on some passes
+	// Remediation and Source are set on failing, could-not-check and
+	// waived checks: where there is something to do.
+	Remediation   string     `json:"remediation,omitempty"`
+	Source        string     `json:"source,omitempty"`
+	Due           *time.Time `json:"due,omitempty"`    // the requirement's date, for failing dated checks
+	Waiver        *Waiver    `json:"waiver,omitempty"` // the waiver applied, or the expired one that no longer applies
+	WaiverExpired bool       `json:"waiver_expired,omitempty"`
 }
 
 // Evaluation is the judgement of one host.

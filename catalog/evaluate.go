@@ -38,7 +38,7 @@ func (c *Catalog) Evaluate(f *facts.Set, opt Options) Evaluation {
 
 func (r *Requirement) check(e *env, opt Options) CheckResult {
 	res := CheckResult{ID: r.ID, Title: r.Title, Severity: r.Severity, Action: r.Action,
-		Remediation: r.Remediation, Source: r.Source, Evidence: make(map[string]string, len(r.Facts))}
+		Evidence: make(map[string]string, len(r.Facts))}
 	for _, k := range r.Facts {
 		res.Evidence[k] = e.set.Get(k).Display()
 	}
@@ -75,7 +75,10 @@ func (r *Requirement) check(e *env, opt Options) CheckResult {
 		}
 	}
 
+	// What to do, and the source, only where there is something to do: a
+	// fleet's run document repeats every check of every host.
 	if res.Status == StatusFail || res.Status == StatusCouldNotCheck {
+		res.Remediation, res.Source = r.Remediation, r.Source
 		if w, active := pickWaiver(r.ID, opt.Waivers, opt.AsOf); w != nil {
 			res.Waiver = w
 			if active {

@@ -4,6 +4,7 @@
 package results
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -134,10 +135,45 @@ func (r *Run) ExitCode() int {
 }
 
 // WriteJSON writes the run document, indented for people and diff tools.
+// Hosts are encoded one at a time: a fleet's document runs to hundreds of
+// megabytes, and encoding it whole would hold all of it in memory at once.
 func (r *Run) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	head := *r
+	head.Hosts = nil
+	b, err := json.MarshalIndent(&head, "", "  ")
+	if err != nil {
+		return err
+	}
+	const tail = `"hosts": null` + "\n}"
+	if !bytes.HasSuffix(b, []byte(tail)) {
+		return fmt.Errorf("run document: hosts must be the last field")
+	}
+	b = append(b[:len(b)-len(tail)], `"hosts": [`...)
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	for i := range r.Hosts {
+		sep := ",\n    "
+		if i == 0 {
+			sep = "\n    "
+		}
+		hb, err := json.MarshalIndent(&r.Hosts[i], "    ", "  ")
+		if err != nil {
+			return fmt.Errorf("run document: host %q: %w", r.Hosts[i].Name, err)
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		if _, err := w.Write(hb); err != nil {
+			return err
+		}
+	}
+	end := "\n  ]\n}\n"
+	if len(r.Hosts) == 0 {
+		end = "]\n}\n"
+	}
+	_, err = io.WriteString(w, end)
+	return err
 }
 
 // ReadJSON reads a run document written by WriteJSON.

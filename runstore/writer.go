@@ -34,6 +34,10 @@ type Writer struct {
 	log       *closingFile
 	committed bool
 	keep      bool // keep the staging folder if not committed (Save failed)
+	journal   journal
+	// resumedFrom is the staging folder of a killed scan whose hosts this
+	// run took over (Resumable); Save removes it.
+	resumedFrom string
 }
 
 // Create takes the store's lock and opens the staging folder of a run
@@ -97,6 +101,9 @@ func (w *Writer) Save(run *results.Run, changes *diff.Result, html report.HTMLOp
 	if err := report.WriteHTMLFile(w.pending.Path(htmlFile), run, html); err != nil {
 		logger.Error("the HTML report could not be written; re-render it with aadcready report RUN --html FILE", "err", err)
 	}
+	if err := w.closeJournal(); err != nil {
+		logger.Warn("the host journal could not be written; a killed scan could not have been resumed", "err", err)
+	}
 	logger.Info("run folder written")
 	if w.log != nil {
 		if err := w.log.Close(); err != nil {
@@ -111,6 +118,11 @@ func (w *Writer) Save(run *results.Run, changes *diff.Result, html report.HTMLOp
 		return fail(err)
 	}
 	w.committed = true
+	if w.resumedFrom != "" {
+		if err := os.RemoveAll(w.resumedFrom); err != nil {
+			logger.Warn("removing the resumed scan's staging folder", "folder", w.resumedFrom, "err", err)
+		}
+	}
 	path := filepath.Join(w.store.Dir, name)
 	if !w.pending.rescan {
 		if err := w.store.SetLatest(name); err != nil {
@@ -136,6 +148,9 @@ func (w *Writer) Save(run *results.Run, changes *diff.Result, html report.HTMLOp
 func (w *Writer) Close() {
 	if w.log != nil {
 		w.log.Close()
+	}
+	if w.journal.f != nil {
+		w.journal.f.Close()
 	}
 	if !w.committed && !w.keep {
 		w.pending.Abort()

@@ -52,8 +52,12 @@ func (s *scan) host(ctx context.Context, h inventory.Host) results.Host {
 		s.score(&r, h, res)
 	}
 	r.DurationMS = time.Since(start).Milliseconds()
+	return r
+}
 
-	attrs := []any{"host", h.Name, "verdict", r.Verdict, "duration_ms", r.DurationMS}
+// logHost writes the one info line per host.
+func (s *scan) logHost(r *results.Host) {
+	attrs := []any{"host", r.Name, "verdict", r.Verdict, "duration_ms", r.DurationMS}
 	if r.Score != nil {
 		attrs = append(attrs, "score", *r.Score)
 	}
@@ -61,7 +65,6 @@ func (s *scan) host(ctx context.Context, h inventory.Host) results.Host {
 		attrs = append(attrs, "failure", r.Failure.Class, "reason", r.Failure.Message)
 	}
 	s.opt.Logger.Info("host scanned", attrs...)
-	return r
 }
 
 // hostError carries a failure the scanner itself decided (credentials).

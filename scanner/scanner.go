@@ -101,6 +101,9 @@ func Scan(ctx context.Context, inv *inventory.Inventory, opt Options) *results.R
 			opt.OnHostDone(r)
 			mu.Unlock()
 		}
+		// Logged after OnHostDone: a "host scanned" line means the
+		// caller has the result (a run folder's journal has it).
+		s.logHost(&r)
 	})
 	if ctx.Err() != nil {
 		// Hosts never started, and those the interrupt cut short, are

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,6 +93,7 @@ func addScanFlags(cmd *cobra.Command) {
 	f.Int("keep-days", 0, "with --out: keep runs younger than D days (0: no limit by age); a run either rule keeps stays")
 	f.String("since", "", "compare with an earlier run (a run folder, run.json, or latest with --out) and print what changed")
 	f.String("only", "", "rescan only some hosts of a saved run: RUN:unreachable, :incomplete, :not-ok or :cancelled")
+	f.Bool("resume", false, "with --out: take the finished hosts of a scan that was killed before it saved (SIGKILL, reboot) instead of scanning them again")
 	f.String("waivers", "", "the change board's waiver file (docs/waivers.md); checked before any host is contacted")
 	f.Bool("progress", true, "show progress on stderr: a bar on a terminal, else a status line every --progress-interval")
 	f.Duration("progress-interval", progress.DefaultInterval, "how often the status line is printed when stderr is not a terminal")
@@ -179,6 +181,8 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 		return usage("--keep and --keep-days prune the runs of --out DIR; give --out")
 	case v.GetDuration("progress-interval") <= 0:
 		return usage("--progress-interval must be positive")
+	case v.GetBool("resume") && outDir == "":
+		return usage("--resume takes the finished hosts of a killed scan from --out DIR; give --out")
 	}
 	// The stderr handler is built now so that a bad --log-level or
 	// --log-file is a usage error before anything else happens.
@@ -236,6 +240,13 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 		}
 		logger = slog.New(slog.NewMultiHandler(base, h))
 	}
+	var resumed []results.Host
+	order := inv.Names()
+	if v.GetBool("resume") {
+		if inv, resumed, err = resume(stderr, logger, out, inv); err != nil {
+			return err
+		}
+	}
 	// The earlier run is read after the lock is taken: "latest" cannot
 	// move under us.
 	since, err := loadSince(stdout, v, outDir, rescanned)
@@ -260,6 +271,12 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 		OnHostDone:  prog.HostDone,
 		ToolVersion: toolVersion(),
 	}
+	if out != nil {
+		opt.OnHostDone = func(h results.Host) {
+			out.Record(h)
+			prog.HostDone(h)
+		}
+	}
 	if ws != nil {
 		opt.Waivers = ws.For
 	}
@@ -268,8 +285,60 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 	prog.Start(len(inv.Hosts))
 	run := scanner.Scan(ctx, inv, opt)
 	prog.Finish()
+	if resumed != nil {
+		run = withResumed(run, resumed, opt, order)
+	}
 	logger.Info("scan finished", "hosts", len(run.Hosts), "interrupted", run.Interrupted, "duration_ms", run.DurationMS)
 	return finish(stdout, stderr, v, run, cat, out, since, logger, policy)
+}
+
+// resume takes the finished hosts of the last killed scan of the run folder
+// that are still in the inventory, records them in this run's journal (so a
+// second kill loses them neither) and returns the hosts left to scan.
+func resume(stderr io.Writer, logger *slog.Logger, out *runstore.Writer, inv *inventory.Inventory) (*inventory.Inventory, []results.Host, error) {
+	hosts, from, err := out.Resumable()
+	if err != nil {
+		return nil, nil, fmt.Errorf("--resume: %w", err)
+	}
+	if from == "" {
+		fmt.Fprintln(stderr, "aadcready: --resume: no killed scan to resume in this run folder; scanning every host")
+		return inv, nil, nil
+	}
+	done := map[string]bool{}
+	var kept []results.Host
+	for _, h := range hosts {
+		if _, missing := inv.Only([]string{h.Name}); len(missing) == 0 {
+			done[strings.ToLower(h.Name)] = true
+			kept = append(kept, h)
+			out.Record(h)
+		}
+	}
+	var rest []string
+	for _, h := range inv.Hosts {
+		if !done[strings.ToLower(h.Name)] {
+			rest = append(rest, h.Name)
+		}
+	}
+	left, _ := inv.Only(rest)
+	fmt.Fprintf(stderr, "aadcready: --resume: %d finished hosts taken from %s, %d left to scan\n", len(kept), from, len(left.Hosts))
+	logger.Info("resuming a killed scan", "from", from, "finished", len(kept), "left", len(left.Hosts))
+	return left, kept, nil
+}
+
+// withResumed adds the hosts taken from a killed scan to run, judged again
+// with this run's catalog, date and waivers, in inventory order.
+func withResumed(run *results.Run, resumed []results.Host, opt scanner.Options, order []string) *results.Run {
+	taken := &results.Run{Hosts: resumed}
+	taken.Rescore(opt.Catalog, opt.AsOf, opt.Waivers)
+	merged, _ := results.Merge(run, taken)
+	pos := make(map[string]int, len(order))
+	for i, n := range order {
+		pos[strings.ToLower(n)] = i
+	}
+	slices.SortStableFunc(merged.Hosts, func(a, b results.Host) int {
+		return pos[strings.ToLower(a.Name)] - pos[strings.ToLower(b.Name)]
+	})
+	return merged
 }
 
 // selectRescan applies --only RUN:SELECTOR[,SELECTOR]: the hosts of the

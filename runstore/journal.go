@@ -1,0 +1,141 @@
+package runstore
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"aadcready/results"
+)
+
+// journalFile holds one finished host per line while a run is written. A
+// scan killed outright (SIGKILL, OOM, a reboot of the jump box) never gets
+// to save run.json; its staging folder keeps the journal, and `scan
+// --resume` takes the finished hosts from it instead of scanning them again.
+const journalFile = "hosts.jsonl"
+
+// journal appends finished hosts to the staging folder's journal. Each line
+// is written with one write call, so a kill leaves at worst a torn last
+// line, which Resumable skips.
+type journal struct {
+	mu  sync.Mutex
+	f   *os.File
+	err error
+}
+
+// Record appends h to the journal (hosts cut short by an interrupt are not
+// finished and are left out). The first write error is kept and returned
+// by Close; the scan goes on either way.
+func (w *Writer) Record(h results.Host) {
+	if h.Cancelled() {
+		return
+	}
+	line, err := json.Marshal(h)
+	if err != nil {
+		return
+	}
+	j := &w.journal
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		return
+	}
+	if j.f == nil {
+		if j.f, j.err = os.OpenFile(w.pending.Path(journalFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); j.err != nil {
+			return
+		}
+	}
+	_, j.err = j.f.Write(append(line, '\n'))
+}
+
+// closeJournal closes and removes the journal: once run.json is written it
+// says nothing more (and an open file would block the folder's rename on
+// Windows).
+func (w *Writer) closeJournal() error {
+	j := &w.journal
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f != nil {
+		if err := j.f.Close(); err != nil && j.err == nil {
+			j.err = err
+		}
+		j.f = nil
+	}
+	j.err = errors.Join(j.err, ignoreNotExist(os.Remove(w.pending.Path(journalFile))))
+	return j.err
+}
+
+// Resumable returns the finished hosts of the most recent scan of this store
+// that was killed before it saved its run, and remembers that scan's staging
+// folder so that Save removes it once this run holds its hosts. No such scan
+// is not an error: nothing to resume.
+func (w *Writer) Resumable() ([]results.Host, string, error) {
+	stale, err := w.store.Stale()
+	if err != nil {
+		return nil, "", err
+	}
+	// Staging folders are named after their start time: the last one
+	// sorted is the most recent killed scan.
+	sort.Strings(stale)
+	for i := len(stale) - 1; i >= 0; i-- {
+		if stale[i] == w.pending.Dir() {
+			continue
+		}
+		hosts, err := readJournal(filepath.Join(stale[i], journalFile))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		w.resumedFrom = stale[i]
+		return hosts, filepath.Base(stale[i]), nil
+	}
+	return nil, "", nil
+}
+
+// readJournal reads the finished hosts of a journal; a torn last line (the
+// process was killed while writing it) is skipped. When a host appears
+// twice (a resumed scan records the hosts it took over) the last line wins.
+func readJournal(path string) ([]results.Host, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var hosts []results.Host
+	index := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		var h results.Host
+		if err := json.Unmarshal(sc.Bytes(), &h); err != nil {
+			if !sc.Scan() { // only the last line may be torn
+				break
+			}
+			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+		key := strings.ToLower(h.Name)
+		if i, ok := index[key]; ok {
+			hosts[i] = h
+			continue
+		}
+		index[key] = len(hosts)
+		hosts = append(hosts, h)
+	}
+	return hosts, sc.Err()
+}
+
+func ignoreNotExist(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
