@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,8 +9,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-
-	"golang.org/x/term"
 )
 
 // Resolver turns SecretRefs into passwords. Each distinct SecretRef is
@@ -36,7 +35,7 @@ type resolved struct {
 const promptLabel = "WinRM password (password_prompt)"
 
 // NewResolver returns a Resolver reading environment variables with getenv
-// (os.Getenv in the CLI) and asking with prompt (TerminalPrompt in the CLI).
+// (os.Getenv in the CLI) and asking with prompt (TerminalPromptContext in the CLI).
 // Both must be non-nil; tests pass fakes.
 func NewResolver(getenv func(string) string, prompt func(label string) (string, error)) *Resolver {
 	return &Resolver{getenv: getenv, prompt: prompt, cache: map[SecretRef]resolved{}}
@@ -124,20 +123,17 @@ func checkOwnerOnly(path string, perm os.FileMode) error {
 	return nil
 }
 
-// TerminalPrompt asks for a password on the terminal without echoing it.
+// TerminalPromptContext returns a prompt that asks for a password on the terminal without echoing it.
 // The question goes to stderr so that reports on stdout stay clean. It fails
 // when stdin is not a terminal (a scheduled task, a pipe), where waiting for
 // an answer would hang the run.
-func TerminalPrompt(label string) (string, error) {
-	fd := int(os.Stdin.Fd())
-	if !term.IsTerminal(fd) {
-		return "", errors.New("cannot ask for the password: standard input is not a terminal; use password_env or password_file for unattended runs")
-	}
-	fmt.Fprintf(os.Stderr, "%s: ", label)
-	pw, err := term.ReadPassword(fd)
-	fmt.Fprintln(os.Stderr)
-	if err != nil {
-		return "", fmt.Errorf("reading the password: %w", err)
-	}
-	return string(pw), nil
+// It gives up with ErrPromptInterrupted when ctx ends (Ctrl-C).
+func TerminalPromptContext(ctx context.Context) func(label string) (string, error) {
+	return promptOn(ctx, os.Stdin, os.Stderr)
 }
+
+var errNotTerminal = errors.New("cannot ask for the password: standard input is not a terminal; use password_env or password_file for unattended runs")
+
+// ErrPromptInterrupted is returned by a prompt whose context ended (Ctrl-C)
+// while it waited for the password.
+var ErrPromptInterrupted = errors.New("interrupted while asking for the password")

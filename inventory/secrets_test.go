@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"context"
 	"errors"
 	"os"
 	"runtime"
@@ -162,7 +163,7 @@ func TestTerminalPromptWithoutTerminal(t *testing.T) {
 	if term.IsTerminal(int(os.Stdin.Fd())) {
 		t.Skip("stdin is a terminal")
 	}
-	if _, err := TerminalPrompt("password"); err == nil || !strings.Contains(err.Error(), "not a terminal") {
+	if _, err := TerminalPromptContext(context.Background())("password"); err == nil || !strings.Contains(err.Error(), "not a terminal") {
 		t.Errorf("got %v", err)
 	}
 }

@@ -91,7 +91,7 @@ func runConnect(cmd *cobra.Command, args []string) error {
 			return err
 		}
 	}
-	resolver := inventory.NewResolver(os.Getenv, inventory.TerminalPrompt)
+	resolver := inventory.NewResolver(os.Getenv, inventory.TerminalPromptContext(cmd.Context()))
 	if err := checkPasswords(resolver, inv); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,7 +56,7 @@ Credentials come from the inventory's password_env / password_file / password_pr
 			if err != nil {
 				return err
 			}
-			resolver := inventory.NewResolver(os.Getenv, inventory.TerminalPrompt)
+			resolver := inventory.NewResolver(os.Getenv, inventory.TerminalPromptContext(cmd.Context()))
 			check := func(inv *inventory.Inventory) error { return checkPasswords(resolver, inv) }
 			return runScanChecked(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), v, inv, check, resolver.Password)
 		},
@@ -143,6 +144,9 @@ func loadTargets(v *viper.Viper) (*inventory.Inventory, error) {
 func checkPasswords(resolver *inventory.Resolver, inv *inventory.Inventory) error {
 	for _, h := range inv.Hosts {
 		if _, err := resolver.Password(h.Secret); err != nil {
+			if errors.Is(err, inventory.ErrPromptInterrupted) {
+				return exitError{results.ExitInterrupted}
+			}
 			return usage("host %q: %v", h.Name, err)
 		}
 	}
