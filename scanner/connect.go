@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 
 	"aadcready/inventory"
@@ -64,26 +65,41 @@ func Preflight(ctx context.Context, inv *inventory.Inventory, opt Options, comma
 	return out
 }
 
-func (s *scan) connect(ctx context.Context, h inventory.Host, command string, onStep func(Step)) ConnectResult {
+func (s *scan) connect(ctx context.Context, h inventory.Host, command string, onStep func(Step)) (r ConnectResult) {
 	start := time.Now()
-	r := ConnectResult{Host: h.Name, Address: h.DialAddress(), Port: h.Port, Scheme: h.Scheme, Auth: h.Auth}
+	r = ConnectResult{Host: h.Name, Address: h.DialAddress(), Port: h.Port, Scheme: h.Scheme, Auth: h.Auth}
 	hctx, cancel := context.WithTimeout(ctx, s.opt.HostTimeout)
 	defer cancel()
+	// wsman reports connection steps from its dial goroutine, which may
+	// still run when Run has returned (a deadline mid-dial): steps are
+	// recorded under a lock, and none after this function returns.
+	var mu sync.Mutex
+	var steps []Step
+	done := false
 	record := func(st Step) {
-		r.Steps = append(r.Steps, st)
+		mu.Lock()
+		defer mu.Unlock()
+		if done {
+			return
+		}
+		steps = append(steps, st)
 		if onStep != nil {
 			onStep(st)
 		}
 	}
-	defer func() { r.DurationMS = time.Since(start).Milliseconds() }()
+	defer func() {
+		mu.Lock()
+		done = true
+		r.Steps = steps
+		mu.Unlock()
+		r.DurationMS = time.Since(start).Milliseconds()
+	}()
 
 	if err := resolve(hctx, h.DialAddress(), record); err != nil {
 		e := wsman.Classify(err)
 		r.Failure = &results.Failure{Class: string(e.Class), Op: "resolve", Message: clean(e.Message), Hint: e.Hint}
 		return r
 	}
-	// wsman traces from its own goroutine; steps are appended in order
-	// because Run is sequential and returns only after its last trace.
 	res, attempts, err := s.runWithRetries(hctx, h, command, nil, func(step string, d time.Duration, err error) {
 		st := Step{Name: step, Duration: d}
 		if err != nil {
