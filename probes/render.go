@@ -14,6 +14,10 @@ type RenderOptions struct {
 	Fail     map[string]string // probe -> exception message: BEGIN, no facts, FAIL
 	Omit     []string          // probes left out entirely
 	Truncate int               // if > 0, cut the output after this many bytes
+	// Raw prints these facts with the given protocol text as their value,
+	// not escaped: a simulator can plant what PowerShell prints but a Go
+	// string cannot hold (a lone UTF-16 surrogate, \uD800).
+	Raw map[string]string
 }
 
 // Render prints what the bundle would print on a host with these facts: the
@@ -38,7 +42,9 @@ func Render(set *facts.Set, bundleID string, opt RenderOptions) []byte {
 			continue
 		}
 		for _, key := range probeKeys[probe] {
-			if f, ok := got[key]; ok {
+			if raw, ok := opt.Raw[key]; ok {
+				b = appendRecord(b, "F "+key+" "+raw)
+			} else if f, ok := got[key]; ok {
 				b = appendFact(b, key, f)
 			}
 		}

@@ -136,7 +136,7 @@ func runOnce(ctx context.Context, cfg wsman.Config, command string, stdin []byte
 	if err != nil {
 		return nil, err
 	}
-	// defer c.Close()
+	defer c.Close()
 	return c.Run(ctx, command, stdin)
 }
 

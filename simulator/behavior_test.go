@@ -2,12 +2,15 @@ package simulator
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"aadcready/facts"
 	"aadcready/probes"
@@ -112,7 +115,7 @@ func TestDescribe(t *testing.T) {
 	s := startHosts(t,
 		Host{Name: "plain"},
 		Host{Name: "busy", HTTPS: true, Basic: true, AllowUnencrypted: true, Latency: time.Second, Faults: []Fault{{Op: OpCreate, Code: 5}},
-			FailProbes: map[string]string{"os": "x"}, Profile: "ws2012r2-v1"},
+			FailProbes: map[string]string{"os": "x"}, Profile: "ws2012r2-v1", TLSCert: TLSCertExpired, NoiseOutput: 4096},
 	)
 	var b strings.Builder
 	if err := s.Describe(&b); err != nil {
@@ -121,7 +124,7 @@ func TestDescribe(t *testing.T) {
 	out := b.String()
 	addr, httpsAddr := s.Endpoint("busy")
 	for _, want := range []string{"HOST", "plain", "NTLM, sealed on HTTP", "busy", addr, httpsAddr, "NTLM+Basic, unencrypted allowed",
-		"ws2012r2-v1", "latency 1s", "1 fault(s)", "fails os", "envelope 150 KB"} {
+		"ws2012r2-v1", "latency 1s", "1 fault(s)", "fails os", "envelope 150 KB", "certificate expired", "4096 bytes of noise"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}
@@ -170,4 +173,78 @@ func TestStartContext(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("still listening after the context ended")
+}
+
+// TestTLSCerts: each bad certificate fails the handshake of a client that
+// trusts the fleet's CA, for the reason a client reports.
+func TestTLSCerts(t *testing.T) {
+	s := startHosts(t,
+		Host{Name: "good", HTTPS: true},
+		Host{Name: "selfsigned", HTTPS: true, TLSCert: TLSCertSelfSigned},
+		Host{Name: "expired", HTTPS: true, TLSCert: TLSCertExpired},
+		Host{Name: "wrongname", HTTPS: true, TLSCert: TLSCertWrongName},
+	)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.CAPEM())
+	for name, check := range map[string]func(error) bool{
+		"good":       func(err error) bool { return err == nil },
+		"selfsigned": func(err error) bool { var e x509.UnknownAuthorityError; return errors.As(err, &e) },
+		"expired": func(err error) bool {
+			var e x509.CertificateInvalidError
+			return errors.As(err, &e) && e.Reason == x509.Expired
+		},
+		"wrongname": func(err error) bool { var e x509.HostnameError; return errors.As(err, &e) },
+	} {
+		_, addr := s.Endpoint(name)
+		c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: name})
+		if err == nil {
+			c.Close()
+		}
+		if !check(err) {
+			t.Errorf("%s: handshake error %v", name, err)
+		}
+	}
+}
+
+// TestNoiseOutput: the noise comes first, in whole lines, and the probes'
+// output after it is intact.
+func TestNoiseOutput(t *testing.T) {
+	const n = 300 << 10
+	s := startHosts(t, Host{Name: "chatty", NoiseOutput: n})
+	r := client(t, s, "chatty", false).run(probes.CommandLine(), []byte(probes.Bundle()))
+	i := bytes.Index(r.stdout, []byte("##AADC BUNDLE"))
+	if i < n || r.stdout[i-1] != '\n' {
+		t.Fatalf("the probes' output starts at byte %d, want after at least %d bytes of whole noise lines", i, n)
+	}
+	set, diag := probes.Parse(r.stdout, probes.BundleID())
+	if len(diag.Problems) > 0 || set.Get("host.name").Value != "chatty" || diag.NoiseLines < n/120 {
+		t.Fatalf("problems %v, host.name %v, %d noise lines", diag.Problems, set.Get("host.name"), diag.NoiseLines)
+	}
+}
+
+// TestHostile: the planted strings arrive as the parser reads them, the
+// lone surrogate as U+FFFD, and stderr is not UTF-8.
+func TestHostile(t *testing.T) {
+	s := startHosts(t, Host{Name: "evil", Behavior: BehaviorHostile})
+	r := client(t, s, "evil", false).run(probes.CommandLine(), []byte(probes.Bundle()))
+	set, diag := probes.Parse(r.stdout, probes.BundleID())
+	if len(diag.Problems) > 0 {
+		t.Fatalf("problems: %v", diag.Problems)
+	}
+	for key, want := range map[string]string{
+		"os.caption":              `=HYPERLINK(`,
+		"adsync.service_account":  `<script>`,
+		"hw.system_drive":         "\x1b[2J",
+		"adsync.install_location": "Sync\\\uFFFD",
+	} {
+		if v, _ := set.Get(key).Str(); !strings.Contains(v, want) {
+			t.Errorf("%s = %q, want it to contain %q", key, v, want)
+		}
+	}
+	if f := set.Get("dotnet.release"); f.Status != facts.StatusError || !strings.Contains(f.Reason, "\x1b]0;") {
+		t.Errorf("dotnet.release = %+v, want an error with terminal escapes", f)
+	}
+	if utf8.Valid(r.stderr) || !bytes.Contains(r.stderr, []byte("\x1b[2J")) {
+		t.Errorf("stderr %q: want bytes that are not UTF-8 and an escape", r.stderr)
+	}
 }

@@ -52,6 +52,12 @@ func notes(h *Host) string {
 	if len(h.Facts) > 0 {
 		n = append(n, fmt.Sprintf("%d fact override(s)", len(h.Facts)))
 	}
+	if h.TLSCert != TLSCertCA {
+		n = append(n, "certificate "+string(h.TLSCert))
+	}
+	if h.NoiseOutput > 0 {
+		n = append(n, fmt.Sprintf("%d bytes of noise", h.NoiseOutput))
+	}
 	if h.MaxEnvelopeKB != defaultMaxEnvelopeKB {
 		n = append(n, fmt.Sprintf("envelope %d KB", h.MaxEnvelopeKB))
 	}

@@ -128,7 +128,8 @@ func (h *hostState) faultWithStatus(relatesTo string, f wsFault, status int) rep
 
 // injected fires the first fault of the fleet file that targets op and
 // still has uses left.
-func (h *hostState) injected(op Op, relatesTo string) (reply, bool) {
+func (h *hostState) injected(op Op, rq *request, who *caller) (reply, bool) {
+	relatesTo := rq.Header.MessageID
 	h.mu.Lock()
 	var ft *Fault
 	for i := range h.cfg.Faults {
@@ -139,10 +140,22 @@ func (h *hostState) injected(op Op, relatesTo string) (reply, bool) {
 			break
 		}
 	}
+	var vanished string
+	if ft != nil && ft.Vanish {
+		// The shell goes (if it is the caller's) as in a service restart;
+		// its id is then unknown like any other.
+		if s, f := h.shellOf(rq, who); f == nil {
+			delete(h.shells, s.id)
+		}
+		vanished = rq.selector("ShellId")
+	}
 	h.mu.Unlock()
 	switch {
 	case ft == nil:
 		return reply{}, false
+	case ft.Vanish:
+		h.srv.log.Info("injected shell loss", "host", h.cfg.Name, "op", op)
+		return h.faultReply(relatesTo, unknownShell(vanished)), true
 	case ft.Reset:
 		h.srv.log.Info("injected connection reset", "host", h.cfg.Name, "op", op)
 		return reply{reset: true}, true

@@ -138,3 +138,25 @@ func doOp(c *testClient, op Op) (int, string) {
 	}
 	return status, resp
 }
+
+// TestInjectedVanish: the shell disappears as in a WinRM service restart:
+// the request that met it and every later one for that shell answer
+// 2150858843, and a new shell works.
+func TestInjectedVanish(t *testing.T) {
+	s := startHosts(t, Host{Name: "aadc01", Faults: []Fault{{Op: OpReceive, Vanish: true, Times: 1}}})
+	c := client(t, s, "aadc01", false)
+	shell := c.createShell()
+	_, cmd := c.startCommand(shell, "hostname", false)
+	if status, resp := c.receiveOnce(shell, cmd); status != 500 || !strings.Contains(resp, `Code="2150858843"`) || !strings.Contains(resp, shell) {
+		t.Fatalf("Receive: %d %s, want fault 2150858843 naming the shell", status, resp)
+	}
+	if st := s.Stats().Hosts["aadc01"]; st.ShellsOpen != 0 {
+		t.Fatalf("%d shells still open after the loss", st.ShellsOpen)
+	}
+	if status, resp := c.call(actionDelete, shell, "", ""); status != 500 || !strings.Contains(resp, `Code="2150858843"`) {
+		t.Fatalf("Delete of the lost shell: %d %s", status, resp)
+	}
+	if r := c.run("hostname", nil); string(r.stdout) != "aadc01\r\n" {
+		t.Fatalf("a new shell after the loss: %q", r.stdout)
+	}
+}

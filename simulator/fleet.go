@@ -37,9 +37,10 @@ type Host struct {
 	// default to 5985).
 	Port int
 	// HTTPS adds a listener on HTTPSPort (0 = a free port) with a
-	// certificate issued by the server's CA.
+	// certificate issued by the server's CA, or the bad one TLSCert names.
 	HTTPS     bool
 	HTTPSPort int
+	TLSCert   TLSCert
 	// Users who may log on; a name is "DOMAIN\user" (a domain account) or
 	// "user" (a local account).
 	Users []User
@@ -72,6 +73,9 @@ type Host struct {
 	// HangAfterProbe makes PowerShell write everything up to the end of
 	// that probe, then hang (a stuck WMI provider): the command never ends.
 	HangAfterProbe string
+	// NoiseOutput makes PowerShell print that many bytes of noise lines
+	// before the probes' output (a module dumping a huge warning).
+	NoiseOutput int
 	// LanguageMode is PowerShell's language mode: FullLanguage (default) or
 	// ConstrainedLanguage.
 	LanguageMode string
@@ -93,9 +97,23 @@ const (
 	BehaviorHang    Behavior = "hang"    // connections are accepted, never answered
 	BehaviorGarbage Behavior = "garbage" // the probes print random junk
 	BehaviorSlow    Behavior = "slow"    // every answer is late, PowerShell is slow
+	BehaviorHostile Behavior = "hostile" // the probes report planted terminal, formula and markup strings
 )
 
-var behaviors = []Behavior{BehaviorNormal, BehaviorRefuse, BehaviorHang, BehaviorGarbage, BehaviorSlow}
+var behaviors = []Behavior{BehaviorNormal, BehaviorRefuse, BehaviorHang, BehaviorGarbage, BehaviorSlow, BehaviorHostile}
+
+// TLSCert is the certificate a host's HTTPS listener presents.
+type TLSCert string
+
+// TLS certificates.
+const (
+	TLSCertCA         TLSCert = "ca"          // issued by the fleet's CA for the host's name and address
+	TLSCertSelfSigned TLSCert = "self_signed" // signed by its own key, as winrm quickconfig's default
+	TLSCertExpired    TLSCert = "expired"     // issued by the fleet's CA, expired yesterday
+	TLSCertWrongName  TLSCert = "wrong_name"  // issued by the fleet's CA for another name, no address
+)
+
+var tlsCerts = []TLSCert{TLSCertCA, TLSCertSelfSigned, TLSCertExpired, TLSCertWrongName}
 
 // Defaults of behavior slow when Latency or PSRuntime is zero: a cold,
 // overloaded VM.
@@ -129,6 +147,10 @@ type Fault struct {
 	HTTPStatus int
 	// Reset closes the connection in the middle of the response instead.
 	Reset bool
+	// Vanish deletes the request's shell before answering, as a restart
+	// of the WinRM service does: this request and every later one for
+	// that shell answer fault 2150858843.
+	Vanish bool
 	// Times limits the fault to the first Times matching requests; 0
 	// means every time.
 	Times int

@@ -62,6 +62,9 @@ func (h *Host) resolveDefaults() {
 	if h.LanguageMode == "" {
 		h.LanguageMode = "FullLanguage"
 	}
+	if h.TLSCert == "" {
+		h.TLSCert = TLSCertCA
+	}
 	if h.Behavior == BehaviorSlow {
 		if h.Latency == 0 {
 			h.Latency = SlowLatency
@@ -147,6 +150,15 @@ func (h *Host) problems() []problem {
 	if h.TruncateOutput < 0 {
 		add("truncate_output", "%d: must be 0 (never) or a byte count", h.TruncateOutput)
 	}
+	if h.NoiseOutput < 0 || h.NoiseOutput > maxNoiseOutput {
+		add("noise_output", "%d: must be a byte count up to %d", h.NoiseOutput, maxNoiseOutput)
+	}
+	switch {
+	case !slices.Contains(tlsCerts, h.TLSCert):
+		add("tls_cert", "%q is not one of %s", h.TLSCert, joinNames(tlsCerts))
+	case h.TLSCert != TLSCertCA && !h.HTTPS:
+		add("tls_cert", "%s does nothing without an HTTPS listener: give https_port", h.TLSCert)
+	}
 	if !slices.Contains(languageModes, h.LanguageMode) {
 		add("language_mode", "%q is not one of %s", h.LanguageMode, strings.Join(languageModes, ", "))
 	}
@@ -158,8 +170,13 @@ func (ft Fault) problems() []problem {
 	if !slices.Contains(faultOps, ft.Op) {
 		out = append(out, problem{"faults", fmt.Sprintf("op %q is not one of %s", ft.Op, joinNames(faultOps))})
 	}
-	if ft.Code == 0 && ft.HTTPStatus == 0 && !ft.Reset {
-		out = append(out, problem{"faults", fmt.Sprintf("fault on %s does nothing: give a code, an http_status or reset: true", ft.Op)})
+	switch {
+	case ft.Code == 0 && ft.HTTPStatus == 0 && !ft.Reset && !ft.Vanish:
+		out = append(out, problem{"faults", fmt.Sprintf("fault on %s does nothing: give a code, an http_status, reset: true or vanish: true", ft.Op)})
+	case ft.Vanish && (ft.Code != 0 || ft.HTTPStatus != 0 || ft.Reset):
+		out = append(out, problem{"faults", fmt.Sprintf("vanish on %s answers fault 2150858843 itself: give no code, http_status or reset with it", ft.Op)})
+	case ft.Vanish && ft.Op == OpCreate:
+		out = append(out, problem{"faults", "vanish on create: there is no shell yet to lose"})
 	}
 	if ft.HTTPStatus != 0 && (ft.HTTPStatus < 400 || ft.HTTPStatus > 599) {
 		out = append(out, problem{"faults", fmt.Sprintf("http_status %d is not an error status (400-599)", ft.HTTPStatus)})

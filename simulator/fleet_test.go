@@ -15,7 +15,7 @@ import (
 func TestLoadBadFleets(t *testing.T) {
 	for file, want := range map[string]string{
 		"invalid-address.yaml":       `invalid-address.yaml:4: host "aadc01": address: 10.0.0.5 is not a loopback address`,
-		"invalid-behavior.yaml":      `invalid-behavior.yaml:4: host "aadc01": behavior: "explode" is not one of normal, refuse, hang, garbage, slow`,
+		"invalid-behavior.yaml":      `invalid-behavior.yaml:4: host "aadc01": behavior: "explode" is not one of normal, refuse, hang, garbage, slow, hostile`,
 		"invalid-count.yaml":         `invalid-count.yaml:3: host "aadc": name: with count 3 the name needs one %d verb`,
 		"invalid-duplicate.yaml":     `invalid-duplicate.yaml:4: host "AADC01": name: "AADC01" is also host 1`,
 		"invalid-duration.yaml":      `invalid-duration.yaml:4: host "aadc01": latency: "5" is not a duration`,
@@ -28,6 +28,9 @@ func TestLoadBadFleets(t *testing.T) {
 		"invalid-fault-field.yaml":   `invalid-fault-field.yaml:5: host "aadc01": faults: unknown field "cod"`,
 		"invalid-fault-op.yaml":      `invalid-fault-op.yaml:4: host "aadc01": faults: op "recieve" is not one of create, command, send, receive, signal, delete`,
 		"invalid-listener.yaml":      `invalid-listener.yaml:7: host "aadc02": port: 127.0.10.1:5985 is also a listener of host "aadc01"`,
+		"invalid-noise.yaml":         `invalid-noise.yaml:4: host "aadc01": noise_output: -1: must be a byte count up to 67108864`,
+		"invalid-tls-cert.yaml":      `invalid-tls-cert.yaml:4: host "aadc01": tls_cert: "expried" is not one of ca, self_signed, expired, wrong_name`,
+		"invalid-vanish.yaml":        `invalid-vanish.yaml:4: host "aadc01": faults: vanish on create: there is no shell yet to lose`,
 		"invalid-no-hosts.yaml":      `invalid-no-hosts.yaml:2: hosts: no hosts`,
 		"invalid-no-users.yaml":      `invalid-no-users.yaml:2: host "aadc01": users: no users`,
 		"invalid-port-type.yaml":     "invalid-port-type.yaml:4: host \"aadc01\": port: cannot unmarshal !!str `fast` into int",
@@ -62,6 +65,7 @@ func TestLoadFullFleet(t *testing.T) {
 		{"address", h.Address, "127.0.40.9"},
 		{"port", h.Port, 15985},
 		{"https", h.HTTPS && h.HTTPSPort == 15986, true},
+		{"tls_cert", h.TLSCert, TLSCertWrongName},
 		{"users", len(h.Users), 2},
 		{"allow_unencrypted", h.AllowUnencrypted, true},
 		{"basic", h.Basic, true},
@@ -71,7 +75,7 @@ func TestLoadFullFleet(t *testing.T) {
 		{"behavior", h.Behavior, BehaviorSlow},
 		{"latency", h.Latency, 250 * time.Millisecond},
 		{"ps_runtime", h.PSRuntime, 2 * time.Second},
-		{"faults", h.Faults, []Fault{{Op: OpReceive, Code: 2150858793, Times: 2}, {Op: OpCreate, HTTPStatus: 503}, {Op: OpDelete, Reset: true, Times: 1}}},
+		{"faults", h.Faults, []Fault{{Op: OpReceive, Code: 2150858793, Times: 2}, {Op: OpCreate, HTTPStatus: 503}, {Op: OpDelete, Reset: true, Times: 1}, {Op: OpSignal, Vanish: true, Times: 1}}},
 		{"profile", h.Profile, "ws2016-v2-old"},
 		{"fact value", h.Facts["os.ubr"], facts.Fact{Status: facts.StatusOK, Value: int64(1234)}},
 		{"fact list", h.Facts["aadc.uninstall_entries"].Display(), `["Microsoft Entra Connect Sync|2.4.18.0"]`},
@@ -80,6 +84,7 @@ func TestLoadFullFleet(t *testing.T) {
 		{"fail_probes", h.FailProbes["adsync"], "Access is denied"},
 		{"omit_probes", h.OmitProbes, []string{"reboot"}},
 		{"truncate_output", h.TruncateOutput, 4096},
+		{"noise_output", h.NoiseOutput, 1000},
 		{"language_mode", h.LanguageMode, "ConstrainedLanguage"},
 	} {
 		if !equal(c.got, c.want) {
@@ -96,7 +101,8 @@ func TestLoadFullFleet(t *testing.T) {
 	}
 	d := f.Hosts[1]
 	if d.Port != 5985 || d.HTTPS || d.AllowUnencrypted || d.Basic || d.MaxEnvelopeKB != 500 || d.MaxShellsPerUser != 30 ||
-		d.MaxTimeoutMS != 60000 || d.Behavior != BehaviorNormal || d.Profile != DefaultProfile || d.Users[0].Name != `CONTOSO\svc-aadcready` {
+		d.MaxTimeoutMS != 60000 || d.Behavior != BehaviorNormal || d.Profile != DefaultProfile || d.Users[0].Name != `CONTOSO\svc-aadcready` ||
+		d.TLSCert != TLSCertCA || d.NoiseOutput != 0 {
 		t.Errorf("defaults not applied: %+v", d)
 	}
 }

@@ -31,6 +31,7 @@ type hostSpec struct {
 	Address          string            `yaml:"address"`
 	Port             *int              `yaml:"port"`
 	HTTPSPort        *int              `yaml:"https_port"`
+	TLSCert          string            `yaml:"tls_cert"`
 	Users            []userSpec        `yaml:"users"`
 	AllowUnencrypted bool              `yaml:"allow_unencrypted"`
 	Basic            bool              `yaml:"basic"`
@@ -47,6 +48,7 @@ type hostSpec struct {
 	OmitProbes       []string          `yaml:"omit_probes"`
 	TruncateOutput   int               `yaml:"truncate_output"`
 	HangAfterProbe   string            `yaml:"hang_after_probe"`
+	NoiseOutput      int               `yaml:"noise_output"`
 	LanguageMode     string            `yaml:"language_mode"`
 }
 
@@ -56,6 +58,7 @@ type faultSpec struct {
 	Times      int    `yaml:"times"`
 	HTTPStatus int    `yaml:"http_status"`
 	Reset      bool   `yaml:"reset"`
+	Vanish     bool   `yaml:"vanish"`
 }
 
 // defaultPort is the port of Enable-PSRemoting's HTTP listener.
@@ -180,7 +183,9 @@ func (hs *hostSpec) host(fleetUsers []userSpec) Host {
 		OmitProbes:       hs.OmitProbes,
 		TruncateOutput:   hs.TruncateOutput,
 		HangAfterProbe:   hs.HangAfterProbe,
+		NoiseOutput:      hs.NoiseOutput,
 		LanguageMode:     hs.LanguageMode,
+		TLSCert:          TLSCert(hs.TLSCert),
 	}
 	if hs.Port != nil {
 		h.Port = *hs.Port
@@ -192,7 +197,7 @@ func (hs *hostSpec) host(fleetUsers []userSpec) Host {
 		h.Users = append(h.Users, User{Name: u.Username, Password: u.Password})
 	}
 	for _, fs := range hs.Faults {
-		h.Faults = append(h.Faults, Fault{Op: Op(fs.Op), Code: fs.Code, Times: fs.Times, HTTPStatus: fs.HTTPStatus, Reset: fs.Reset})
+		h.Faults = append(h.Faults, Fault{Op: Op(fs.Op), Code: fs.Code, Times: fs.Times, HTTPStatus: fs.HTTPStatus, Reset: fs.Reset, Vanish: fs.Vanish})
 	}
 	return h
 }

@@ -120,7 +120,7 @@ func (h *hostState) basicAccount(name, password string) bool {
 // fleet pays for certificates only on the hosts a client reaches.
 func (h *hostState) certificate() (*tls.Certificate, error) {
 	h.certOnce.Do(func() {
-		h.cert, h.certErr = h.srv.ca.issue(h.cfg.Name, h.cfg.Address)
+		h.cert, h.certErr = h.srv.ca.issue(h.cfg.Name, h.cfg.Address, h.cfg.TLSCert)
 		if h.certErr == nil {
 			h.bindings = ntlmsrv.TLSServerEndPoint(h.cert.Leaf)
 		}

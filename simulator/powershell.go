@@ -133,7 +133,15 @@ func (h *hostState) runScript(script string) output {
 		}
 	}
 	opt := probes.RenderOptions{Fail: h.cfg.FailProbes, Omit: omit, Truncate: h.cfg.TruncateOutput}
-	out := output{stdout: probes.Render(h.factSet(), id, opt)}
+	set := h.factSet()
+	var out output
+	if h.cfg.Behavior == BehaviorHostile {
+		opt.Raw, out.stderr = plantHostile(set)
+	}
+	out.stdout = probes.Render(set, id, opt)
+	if h.cfg.NoiseOutput > 0 {
+		out.stdout = append(noise(h.cfg.NoiseOutput), out.stdout...)
+	}
 	if p := h.cfg.HangAfterProbe; p != "" {
 		end := []byte("##AADC END " + p + "\r\n")
 		if i := bytes.Index(out.stdout, end); i >= 0 {
@@ -142,6 +150,33 @@ func (h *hostState) runScript(script string) output {
 		out.hang = true
 	}
 	return out
+}
+
+// maxNoiseOutput bounds noise_output: enough to test any client's output
+// limit, not enough to exhaust the simulator's memory.
+const maxNoiseOutput = 64 << 20
+
+// noise is at least n bytes of whole lines that are not records, as a
+// module that dumps a huge warning prints them.
+func noise(n int) []byte {
+	const line = "WARNING: module AadcNoisy: this line only fills the output; a real module may print megabytes of it\r\n"
+	return bytes.Repeat([]byte(line), (n+len(line)-1)/len(line))
+}
+
+// plantHostile makes a host's report hostile, as a compromised server's
+// could be: a spreadsheet formula (os.caption, a CSV column), markup,
+// terminal escapes in a value, all three in an error reason (of a
+// blocker's fact, so it becomes the verdict's reason), a lone UTF-16 surrogate (what PowerShell prints for a
+// broken registry string; the parser makes it U+FFFD) and stderr bytes that
+// are not UTF-8. It returns the raw records and stderr to plant.
+func plantHostile(set *facts.Set) (raw map[string]string, stderr []byte) {
+	ok := func(v string) facts.Fact { return facts.Fact{Status: facts.StatusOK, Value: v} }
+	set.Facts["os.caption"] = ok(`=HYPERLINK("http://attacker.example/","Microsoft Windows Server 2019 Datacenter")`)
+	set.Facts["adsync.service_account"] = ok(`<script>alert(document.domain)</script>`)
+	set.Facts["hw.system_drive"] = ok("\x1b[2J\x1b[31mC:")
+	set.Facts["dotnet.release"] = facts.Fact{Status: facts.StatusError, Reason: "\x1b[2J\x1b]0;pwned\x07=cmd|' /C calc'!A0 <script>alert(document.domain)</script> Access is denied"}
+	raw = map[string]string{"adsync.install_location": `C:\\Program Files\\Microsoft Azure AD Sync\\\uD800`}
+	return raw, []byte("\xff\xfe\x1b[2JWARNING: \xc3\x28 is not UTF-8\r\n")
 }
 
 // nativeProgram is PowerShell running a script that is nothing but an

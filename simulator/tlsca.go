@@ -50,8 +50,9 @@ func newAuthority(name string) (*authority, error) {
 }
 
 // issue makes a server certificate for a host name and address, like the
-// one an administrator binds to a WinRM HTTPS listener.
-func (a *authority) issue(name, ip string) (*tls.Certificate, error) {
+// one an administrator binds to a WinRM HTTPS listener, or one of the bad
+// certificates clients meet: self-signed, expired, or for another name.
+func (a *authority) issue(name, ip string, kind TLSCert) (*tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -67,7 +68,17 @@ func (a *authority) issue(name, ip string) (*tls.Certificate, error) {
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, &key.PublicKey, a.key)
+	parent, signer := a.cert, any(a.key)
+	switch kind {
+	case TLSCertSelfSigned:
+		parent, signer = tmpl, key
+	case TLSCertExpired:
+		tmpl.NotBefore, tmpl.NotAfter = now.Add(-366*24*time.Hour), now.Add(-24*time.Hour)
+	case TLSCertWrongName:
+		other := "not-" + name
+		tmpl.Subject.CommonName, tmpl.DNSNames, tmpl.IPAddresses = other, []string{other}, nil
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
 	if err != nil {
 		return nil, err
 	}

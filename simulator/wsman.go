@@ -60,7 +60,7 @@ func (h *hostState) serveSOAP(ctx context.Context, who *caller, body []byte) rep
 		return h.faultReply(relatesTo, faultFor(codeResourceNotFound))
 	}
 	if fop, ok := faultOpByIndex[op]; ok {
-		if rep, fired := h.injected(fop, relatesTo); fired {
+		if rep, fired := h.injected(fop, rq, who); fired {
 			return rep
 		}
 	}

@@ -42,11 +42,13 @@ const (
 )
 
 // Retryable reports whether trying the same host again later may succeed
-// without anyone changing anything: transient network trouble and quotas.
-// A caller's own deadline is not retryable: it is the budget, not the host.
+// without anyone changing anything: transient network trouble, quotas, and
+// a shell lost to a WinRM service restart (a new shell works; field notes
+// §2). A caller's own deadline is not retryable: it is the budget, not the
+// host.
 func (c Class) Retryable() bool {
 	switch c {
-	case ClassRefused, ClassConnectTimeout, ClassResponseTimeout, ClassNetwork, ClassQuota:
+	case ClassRefused, ClassConnectTimeout, ClassResponseTimeout, ClassNetwork, ClassQuota, ClassShellNotFound:
 		return true
 	}
 	return false

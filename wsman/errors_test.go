@@ -67,7 +67,7 @@ func TestEveryClassHasAHint(t *testing.T) {
 	if len(hints) != len(all) {
 		t.Errorf("%d hints for %d classes", len(hints), len(all))
 	}
-	retryable := map[Class]bool{ClassRefused: true, ClassConnectTimeout: true, ClassResponseTimeout: true, ClassNetwork: true, ClassQuota: true}
+	retryable := map[Class]bool{ClassRefused: true, ClassConnectTimeout: true, ClassResponseTimeout: true, ClassNetwork: true, ClassQuota: true, ClassShellNotFound: true}
 	for _, c := range all {
 		if hints[c] == "" {
 			t.Errorf("%s has no hint", c)

@@ -1,7 +1,9 @@
 package wsman
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
@@ -65,8 +67,32 @@ func (b *builder) delete(shellID string) request {
 	return fromSOAP("delete", actionDelete, winrm.NewDeleteShellRequest(b.endpoint, shellID, &b.params))
 }
 
+// stdinMarker is what masterzen is given as a Send's input: its base64
+// (stdinMarkerB64) appears once in the envelope, where the chunk goes.
+var (
+	stdinMarker    = []byte("aadcready stdin placeholder")
+	stdinMarkerB64 = []byte(base64.StdEncoding.EncodeToString(stdinMarker))
+)
+
+// send builds a Send request. The chunk is often the whole probe bundle
+// (41 KB, more in base64), and masterzen's builder would copy its base64
+// text four times through its DOM: it builds the envelope around a marker
+// instead, and the chunk is encoded straight into the body in its place.
 func (b *builder) send(shellID, commandID string, chunk []byte, end bool) request {
-	return fromSOAP("send", actionSend, winrm.NewSendInputRequest(b.endpoint, shellID, commandID, chunk, end, &b.params))
+	r := fromSOAP("send", actionSend, winrm.NewSendInputRequest(b.endpoint, shellID, commandID, stdinMarker, end, &b.params))
+	if r.err != nil {
+		return r
+	}
+	i := bytes.Index(r.body, stdinMarkerB64)
+	if i < 0 || bytes.Count(r.body, stdinMarkerB64) != 1 {
+		r.err = errors.New("build send request: the stdin marker is not in the envelope once")
+		return r
+	}
+	body := make([]byte, 0, len(r.body)-len(stdinMarkerB64)+base64.StdEncoding.EncodedLen(len(chunk)))
+	body = append(body, r.body[:i]...)
+	body = base64.StdEncoding.AppendEncode(body, chunk)
+	r.body = append(body, r.body[i+len(stdinMarkerB64):]...)
+	return r
 }
 
 func (b *builder) receive(shellID, commandID string) request {

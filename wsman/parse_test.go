@@ -1,10 +1,14 @@
 package wsman
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/masterzen/winrm"
 )
 
 const testMsgID = "uuid:4CECD2A8-45E1-4835-B5D9-F4CEB4308A0F"
@@ -175,6 +179,33 @@ func TestBuiltRequests(t *testing.T) {
 	}
 }
 
+// TestSendAsMasterzenBuildsIt: the Send whose chunk is encoded into the
+// body in place is the envelope masterzen builds, byte for byte, except
+// that an empty stream element is written open and closed (and a line
+// break follows it) where masterzen writes it self-closed: the same XML.
+func TestSendAsMasterzenBuildsIt(t *testing.T) {
+	selfClosed := regexp.MustCompile(`(<rsp:Stream [^>]*)/>(</rsp:Send>)`)
+	s, err := Config{Host: "h", Auth: AuthNTLM, Username: "u"}.settings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBuilder(s)
+	for _, chunk := range [][]byte{nil, {}, []byte("x"), []byte(strings.Repeat("Invoke-AadcProbe 'os' {\n}\n", 3000))} {
+		for _, end := range []bool{false, true} {
+			got := b.send("S-1", "C-1", chunk, end)
+			if got.err != nil {
+				t.Fatal(got.err)
+			}
+			want := winrm.NewSendInputRequest(b.endpoint, "S-1", "C-1", chunk, end, &b.params).String()
+			id, _ := messageIDOf(want)
+			want = selfClosed.ReplaceAllString(strings.Replace(want, id, got.id, 1), "$1></rsp:Stream>\n$2")
+			if string(got.body) != want {
+				t.Errorf("%d bytes, end %v:\n got %.300s\nwant %.300s", len(chunk), end, got.body, want)
+			}
+		}
+	}
+}
+
 func TestStdinChunkFitsEnvelope(t *testing.T) {
 	for _, kb := range []int{16, 150, 500} {
 		s, err := Config{Host: "h", Auth: AuthNTLM, Username: "u", MaxEnvelopeKB: kb}.settings()
@@ -186,6 +217,27 @@ func TestStdinChunkFitsEnvelope(t *testing.T) {
 		r := b.send(long, long, make([]byte, stdinChunk(kb)), true)
 		if len(r.body) > kb*1024 || len(r.body) < kb*1024-4096 {
 			t.Errorf("%d KB: Send envelope of %d bytes", kb, len(r.body))
+		}
+	}
+}
+
+// BenchmarkBuildRequests is the requests of one host's scan: Create,
+// Command, the 41 KB probe bundle in one Send, Receive, Signal, Delete.
+func BenchmarkBuildRequests(b *testing.B) {
+	s, err := Config{Host: "h", Auth: AuthNTLM, Username: "u", MaxEnvelopeKB: 150}.settings()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bld := newBuilder(s)
+	bundle := bytes.Repeat([]byte("Invoke-AadcProbe 'os' { Get-CimInstance Win32_OperatingSystem }\n"), 41<<10/64)
+	const shell, cmd = "4283CBDC-3706-415B-88BD-B385F3E51A53", "CF84C20A-0A35-43FA-AF78-0B4711DA5F30"
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, r := range []request{bld.create(), bld.command(shell, "powershell.exe -EncodedCommand x"), bld.send(shell, cmd, bundle, true),
+			bld.receive(shell, cmd), bld.signal(shell, cmd), bld.delete(shell)} {
+			if r.err != nil {
+				b.Fatal(r.err)
+			}
 		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 // The NTLMv2 example of MS-NLMP 4.2.4: user "User", domain "Domain",
 // password "Password", server challenge 0123456789abcdef, client challenge
 // aaaaaaaaaaaaaaaa, time 0, random session key 55 x 16.
-func unhex(t *testing.T, s string) []byte {
+func unhex(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(s)
 	if err != nil {
@@ -37,7 +37,7 @@ const (
 // vecBlob is the NTLMv2 "temp" of 4.2.4.1.3: header, time 0, the client
 // challenge, and AV pairs MsvAvNbDomainName "Domain", MsvAvNbComputerName
 // "Server", MsvAvEOL, then 4 bytes of padding.
-func vecBlob(t *testing.T) []byte {
+func vecBlob(t testing.TB) []byte {
 	b := unhex(t, "0101000000000000"+"0000000000000000"+"aaaaaaaaaaaaaaaa"+"00000000")
 	b = append(b, marshalAVPairs([]avPair{{avNbDomainName, utf16le("Domain")}, {avNbComputerName, utf16le("Server")}})...)
 	return append(b, 0, 0, 0, 0)
@@ -45,7 +45,7 @@ func vecBlob(t *testing.T) []byte {
 
 // vecAuthenticate lays out the AUTHENTICATE message of 4.2.4.3 from its
 // parts.
-func vecAuthenticate(t *testing.T, ntResponse []byte) []byte {
+func vecAuthenticate(t testing.TB, ntResponse []byte) []byte {
 	parts := [][]byte{
 		unhex(t, vecLMv2Response), ntResponse, utf16le("Domain"), utf16le("User"),
 		utf16le("COMPUTER"), unhex(t, vecEncryptedKey),
@@ -109,7 +109,7 @@ func TestSealingKeysVector(t *testing.T) {
 
 // fixedChallenge builds an acceptor whose CHALLENGE carries the vector's
 // server challenge.
-func fixedChallenge(t *testing.T, password func(user, domain string) (string, bool)) *Acceptor {
+func fixedChallenge(t testing.TB, password func(user, domain string) (string, bool)) *Acceptor {
 	a := NewAcceptor(&Config{
 		NetBIOSDomain: "Domain", NetBIOSComputer: "Server", DNSDomain: "domain.test", DNSComputer: "server.domain.test",
 		Password: password,
