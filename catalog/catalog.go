@@ -92,13 +92,13 @@ type Options struct {
 
 // CheckResult is one requirement judged on one host.
 type CheckResult struct {
-	ID       string            `json:"id"`
-	Title    string            `json:"title"`
-	Severity Severity          `json:"severity"` // effective: a dated blocker is a warning before its date
-	Action   string            `json:"action"`
-	Status   Status            `json:"status"`
-	Evidence map[string]string `json:"evidence,omitempty"` // fact key -> facts.Fact.Display()
-	Reason   string            `json:"reason,omitempty"`   // why it failed or could not be checked; a note on some passes
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Severity Severity `json:"severity"` // effective: a dated blocker is a warning before its date
+	Action   string   `json:"action"`
+	Status   Status   `json:"status"`
+	Evidence Evidence `json:"evidence,omitempty"` // the facts it read, as shown
+	Reason   string   `json:"reason,omitempty"`   // why it failed or could not be checked; a note on some passes
 	// Remediation and Source are set on failing, could-not-check and
 	// waived checks: where there is something to do.
 	Remediation   string     `json:"remediation,omitempty"`

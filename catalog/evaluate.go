@@ -38,10 +38,11 @@ func (c *Catalog) Evaluate(f *facts.Set, opt Options) Evaluation {
 
 func (r *Requirement) check(e *env, opt Options) CheckResult {
 	res := CheckResult{ID: r.ID, Title: r.Title, Severity: r.Severity, Action: r.Action,
-		Evidence: make(map[string]string, len(r.Facts))}
+		Evidence: newEvidence(len(r.Facts))}
 	for _, k := range r.Facts {
-		res.Evidence[k] = e.set.Get(k).Display()
+		res.Evidence = append(res.Evidence, EvidenceItem{k, e.set.Get(k).Display()})
 	}
+	res.Evidence.sort()
 	var o outcome
 	if r.appliesWhen != nil {
 		o = r.appliesWhen.eval(e)

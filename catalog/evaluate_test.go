@@ -215,7 +215,7 @@ func TestHealthyHostPassesEverything(t *testing.T) {
 	if got := checkByID(t, ev, "tls12-schannel").Reason; !strings.HasPrefix(got, "OS default: ") {
 		t.Errorf("absent SCHANNEL values on 2019 should pass as the OS default, reason %q", got)
 	}
-	if got := checkByID(t, ev, "dotnet-framework").Evidence["dotnet.release"]; got != "528049" {
+	if got, _ := checkByID(t, ev, "dotnet-framework").Evidence.Get("dotnet.release"); got != "528049" {
 		t.Errorf("evidence dotnet.release = %q", got)
 	}
 }

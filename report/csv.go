@@ -3,7 +3,6 @@ package report
 import (
 	"encoding/csv"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -80,7 +79,7 @@ func WriteChecksCSV(w io.Writer, run *results.Run) error {
 			}
 			row := []string{
 				text(h.Name), string(h.Verdict), c.ID, text(c.Title), string(c.Severity), string(c.Status),
-				text(evidence(c.Evidence)), text(c.Reason), text(c.Remediation), due, text(by), expires, text(c.Source),
+				text(c.Evidence.String()), text(c.Reason), text(c.Remediation), due, text(by), expires, text(c.Source),
 			}
 			if err := cw.Write(row); err != nil {
 				return err
@@ -133,17 +132,4 @@ func waivers(h results.Host) string {
 		}
 	}
 	return strings.Join(out, "; ")
-}
-
-func evidence(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + m[k]
-	}
-	return strings.Join(parts, "; ")
 }

@@ -489,8 +489,8 @@ func newCheckView(c catalog.CheckResult, reqs map[string]catalog.Requirement) ch
 	if c.Due != nil {
 		cv.Due = c.Due.Format(time.DateOnly)
 	}
-	for _, k := range slices.Sorted(maps.Keys(c.Evidence)) {
-		cv.Evidence = append(cv.Evidence, [2]string{k, c.Evidence[k]})
+	for _, it := range c.Evidence {
+		cv.Evidence = append(cv.Evidence, [2]string{it.Fact, it.Value})
 	}
 	if w := c.Waiver; w != nil {
 		cv.Waiver = &waiverView{Justification: w.Justification, ApprovedBy: w.ApprovedBy,

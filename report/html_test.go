@@ -317,7 +317,7 @@ func TestWriteHTMLEscapesHostileStrings(t *testing.T) {
 	run := fleet(t, cat, 40, true)
 	run.Inventory = hostile[0]
 	run.CredentialsDisabled = []string{`CORP\svc` + hostile[3]}
-	run.Hosts[0].Checks[0].Evidence["os.caption"] = hostile[2]
+	run.Hosts[0].Checks[0].Evidence = append(run.Hosts[0].Checks[0].Evidence, catalog.EvidenceItem{Fact: "os.caption", Value: hostile[2]})
 	run.Hosts[0].Checks[0].Remediation = hostile[4]
 	run.Hosts[0].Checks[0].Source = hostile[1] // a tampered run document
 	page := render(t, run, HTMLOptions{Catalog: cat, Previous: fleet(t, cat, 30, true), Now: testAsOf})

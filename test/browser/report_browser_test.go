@@ -117,7 +117,7 @@ func fleet(t *testing.T, cat *catalog.Catalog, n int) *results.Run {
 			r := req(id)
 			c := catalog.CheckResult{ID: id, Title: r.Title, Severity: r.Severity, Action: r.Action, Status: catalog.StatusPass,
 				Remediation: r.Remediation, Source: r.Source,
-				Evidence: map[string]string{"os.caption": "Microsoft Windows Server 2019" + evil, "aadc.wizard_version": build + " " + evil}}
+				Evidence: catalog.Evidence{{Fact: "aadc.wizard_version", Value: build + " " + evil}, {Fact: "os.caption", Value: "Microsoft Windows Server 2019" + evil}}}
 			switch {
 			case slices.Contains(failing[v], id):
 				c.Status, c.Reason = catalog.StatusFail, "below the minimum"+evil
