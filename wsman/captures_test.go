@@ -16,7 +16,7 @@ import (
 	"sync"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 var capturesDir = filepath.Join("..", "..", "shared", "fixtures", "winrs-captures")

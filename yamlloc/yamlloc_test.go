@@ -3,7 +3,7 @@ package yamlloc
 import (
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestErrorText(t *testing.T) {
