@@ -10,19 +10,9 @@ import (
 	"time"
 )
 
-// opensslLegacy activates OpenSSL 3's legacy provider, which has the MD4
-// that NTLM needs, next to the default one.
-const opensslLegacy = `openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-legacy = legacy_sect
-[default_sect]
-activate = 1
-[legacy_sect]
-activate = 1
-`
+// opensslLegacy is the OpenSSL configuration the Python peers run with
+// (MD4 for NTLM comes from OpenSSL 3's legacy provider).
+var opensslLegacy, _ = filepath.Abs("../test/interop/openssl-legacy.cnf")
 
 // pywinrm returns how to run test/interop/pywinrm_run.py, or skips (fails
 // in CI) when Debian's python3-winrm is not installed.
@@ -49,10 +39,7 @@ type pyResult struct {
 func runPywinrm(t *testing.T, args ...string) pyResult {
 	t.Helper()
 	python, script := pywinrm(t)
-	conf := filepath.Join(t.TempDir(), "openssl.cnf")
-	if err := os.WriteFile(conf, []byte(opensslLegacy), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conf := opensslLegacy
 	ctx, cancel := contextWithTimeout(t, 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, python, append([]string{script}, args...)...)
@@ -114,8 +101,7 @@ func TestInteropPywinrm(t *testing.T) {
 	}
 	t.Run("wrong password is a 401", func(t *testing.T) {
 		python, script := pywinrm(t)
-		conf := filepath.Join(t.TempDir(), "openssl.cnf")
-		os.WriteFile(conf, []byte(opensslLegacy), 0o600)
+		conf := opensslLegacy
 		cmd := exec.Command(python, script, "--url", "http://"+sealedAddr+"/wsman", "--user", testUser)
 		cmd.Env = append(os.Environ(), "OPENSSL_CONF="+conf, "PYWINRM_PASSWORD=wrong", "NO_PROXY=*", "no_proxy=*")
 		out, err := cmd.CombinedOutput()

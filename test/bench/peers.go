@@ -33,19 +33,10 @@ var peerTitles = map[string]string{
 	"ansible": "ansible -m raw (winrm)",
 }
 
-// opensslLegacy activates OpenSSL 3's legacy provider (MD4, which NTLM
-// needs) next to the default one, for the Python peers.
-const opensslLegacy = `openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-legacy = legacy_sect
-[default_sect]
-activate = 1
-[legacy_sect]
-activate = 1
-`
+// opensslLegacy is the OpenSSL configuration the Python peers run with
+// (MD4 for NTLM comes from OpenSSL 3's legacy provider), relative to the
+// module's root.
+const opensslLegacy = "test/interop/openssl-legacy.cnf"
 
 // peerPhase runs one peer against a fresh simulator serving the first
 // -peer-hosts hosts of the fleet over HTTP (sealed NTLM, Windows' default).
@@ -63,10 +54,7 @@ func peerPhase(ctx context.Context, cfg *config, name string) (peerResult, error
 	if err := writeFleet(fleet, cfg.peerHosts, cfg.addressBase, *cfg, false); err != nil {
 		return r, err
 	}
-	conf := filepath.Join(dir, "openssl.cnf")
-	if err := os.WriteFile(conf, []byte(opensslLegacy), 0o644); err != nil {
-		return r, err
-	}
+	conf := filepath.Join(cfg.root, opensslLegacy)
 	stats, _, err := withSimulatorStats(ctx, cfg, dir, fleet, "http", "fleet", func(sim *simulator, inv string) error {
 		before, err := sim.cpu()
 		if err != nil {
