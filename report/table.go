@@ -81,6 +81,15 @@ func writeSummary(w io.Writer, run *results.Run) error {
 			return err
 		}
 	}
+	// Security decisions the inventory made (insecure TLS, unencrypted
+	// traffic) are repeated under every table, not only in the files.
+	for _, h := range run.Hosts {
+		for _, warn := range h.Warnings {
+			if _, err := fmt.Fprintf(w, "warning: %s: %s\n", TerminalSafe(h.Name), TerminalSafe(warn)); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
