@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
 	"aadcready/catalog"
@@ -89,6 +90,15 @@ func htmlOptions(cat *catalog.Catalog, since *sinceRun) report.HTMLOptions {
 		opt.Previous = since.run
 	}
 	return opt
+}
+
+// addOutputFlags adds the flags writeOutputs and exitFor read.
+func addOutputFlags(f *pflag.FlagSet) {
+	f.String("csv", "", "write the change-board CSV (one row per host) to this file")
+	f.String("checks-csv", "", "write the per-check CSV (one row per host and check) to this file")
+	f.String("json", "", "write the run document (facts, checks, verdicts, run metadata) to this file")
+	f.String("html", "", "write the HTML report (one self-contained page) to this file")
+	f.Bool("exit-zero-on-findings", false, "exit 0 instead of 1 or 2 (usage errors still exit 3, interrupts 130)")
 }
 
 // writeOutputs is the output stage of `scan` and `report`: the table, the

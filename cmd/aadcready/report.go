@@ -42,11 +42,7 @@ replace the same hosts of RUN (a host the rescan did not finish keeps RUN's resu
 	f.String("as-of", "", "judge deadlines and waiver expiry as of this date (YYYY-MM-DD; default: the run's date)")
 	f.String("waivers", "", "apply this waiver file instead of the waivers the run recorded")
 	f.String("since", "", "compare with this earlier run and print what changed")
-	f.String("csv", "", "write the change-board CSV to this file")
-	f.String("checks-csv", "", "write the per-check CSV to this file")
-	f.String("json", "", "write the (re-scored) run document to this file")
-	f.String("html", "", "write the HTML report to this file")
-	f.Bool("exit-zero-on-findings", false, "exit 0 instead of 1 or 2")
+	addOutputFlags(f)
 	return cmd
 }
 

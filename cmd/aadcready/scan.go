@@ -84,10 +84,7 @@ func addScanFlags(cmd *cobra.Command) {
 	f.Duration("host-timeout", 3*time.Minute, "deadline per host, retries included")
 	f.Int("retries", 2, "retries of connection errors, timeouts and WinRM quota faults (never of refused logons)")
 	f.String("as-of", "", "judge deadlines (and waiver expiry) as of this date (YYYY-MM-DD; default today)")
-	f.String("csv", "", "write the change-board CSV (one row per host) to this file")
-	f.String("checks-csv", "", "write the per-check CSV (one row per host and check) to this file")
-	f.String("json", "", "write the full JSON record (facts, checks, verdicts, run metadata) to this file")
-	f.String("html", "", "write the HTML report (one self-contained page) to this file")
+	addOutputFlags(f)
 	f.String("save-raw", "", "keep each host's raw probe output in this directory")
 	f.String("out", "", "write the run to its own folder DIR/<UTC start>/ and point DIR/latest at it (docs/runs.md)")
 	f.Int("keep", 0, "with --out: keep the N newest runs (0: no limit by count)")
@@ -98,7 +95,6 @@ func addScanFlags(cmd *cobra.Command) {
 	f.String("waivers", "", "the change board's waiver file (docs/waivers.md); checked before any host is contacted")
 	f.Bool("progress", true, "show progress on stderr: a bar on a terminal, else a status line every --progress-interval")
 	f.Duration("progress-interval", progress.DefaultInterval, "how often the status line is printed when stderr is not a terminal")
-	f.Bool("exit-zero-on-findings", false, "exit 0 instead of 1 or 2 (usage errors still exit 3, interrupts 130)")
 }
 
 func loadTargets(v *viper.Viper) (*inventory.Inventory, error) {
