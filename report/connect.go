@@ -16,8 +16,20 @@ func WriteConnectResult(w io.Writer, r scanner.ConnectResult) {
 		if r.Sealed {
 			sealed = ", messages sealed"
 		}
-		out := "  " + strings.ReplaceAll(strings.TrimRight(TerminalSafe(strings.ReplaceAll(r.Stdout, "\r\n", "\n")), "\n"), "\n", "\n  ")
-		fmt.Fprintf(w, "OK in %d ms%s; exit code %d; output:\n%s\n", r.DurationMS, sealed, r.ExitCode, out)
+		fmt.Fprintf(w, "OK: connected, logged on and ran the command in %d ms%s\n", r.DurationMS, sealed)
+		if r.ExitCode != 0 {
+			fmt.Fprintf(w, "the command exited with code %d\n", r.ExitCode)
+		}
+		for _, out := range []struct{ name, text string }{{"stdout", r.Stdout}, {"stderr", r.Stderr}} {
+			text := strings.TrimRight(strings.ReplaceAll(out.text, "\r\n", "\n"), "\n")
+			if text == "" {
+				continue
+			}
+			fmt.Fprintf(w, "%s:\n", out.name)
+			for _, line := range strings.Split(text, "\n") {
+				fmt.Fprintf(w, "  %s\n", TerminalSafe(line))
+			}
+		}
 		return
 	}
 	f := r.Failure

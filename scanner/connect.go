@@ -31,6 +31,7 @@ type ConnectResult struct {
 	Sealed     bool              `json:"sealed"`
 	Steps      []Step            `json:"steps"`
 	Stdout     string            `json:"stdout,omitempty"`
+	Stderr     string            `json:"stderr,omitempty"` // CLIXML decoded; untrusted
 	ExitCode   int               `json:"exit_code"`
 	Failure    *results.Failure  `json:"failure,omitempty"`
 	Attempts   []results.Attempt `json:"attempts,omitempty"`
@@ -121,6 +122,7 @@ func (s *scan) connect(ctx context.Context, h inventory.Host, command string, on
 	}
 	r.OK, r.Sealed, r.ExitCode = true, res.Sealed, res.ExitCode
 	r.Stdout = truncate(string(res.Stdout), maxStderr)
+	r.Stderr = truncate(wsman.DecodeCLIXML(res.Stderr), maxStderr)
 	return r
 }
 

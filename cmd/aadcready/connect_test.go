@@ -49,7 +49,7 @@ func TestConnectDiagnostic(t *testing.T) {
 		want       []string
 	}{
 		{"windows defaults: sealed NTLM over HTTP", "win-default", 0,
-			[]string{"connect", "authenticate", "create-shell", "cleanup", "OK in", "messages sealed", "win-default"}},
+			[]string{"connect", "authenticate", "create-shell", "cleanup", "OK: connected, logged on and ran the command", "messages sealed", "stdout:\n  win-default"}},
 		{"closed port", "down", results.ExitNotChecked,
 			[]string{"FAILED (refused", "check: nothing listens on that port"}},
 		{"hung listener", "hung", results.ExitNotChecked,
@@ -69,6 +69,22 @@ func TestConnectDiagnostic(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A command that fails on the host is shown with its exit code and stderr:
+// the connection works, the diagnostic says why the command did not.
+func TestConnectShowsAFailingCommandsStderr(t *testing.T) {
+	f, _ := connectFleet(t)
+	t.Setenv(testPasswordEnv, fleetPassword)
+	stdout, _, code := run(t, "connect", "-i", f.inv, "win-default", "--", "whoami")
+	if code != 0 {
+		t.Fatalf("exit %d: the connection itself worked\n%s", code, stdout)
+	}
+	for _, w := range []string{"the command exited with code 9009", "stderr:", "'whoami' is not recognized"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("output lacks %q:\n%s", w, stdout)
+		}
 	}
 }
 
