@@ -1,3 +1,5 @@
+//go:build !windows
+
 package wsman
 
 // Interoperability with an NTLM acceptor that is not Go: gss-ntlmssp through
