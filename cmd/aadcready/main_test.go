@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -178,5 +179,47 @@ func TestUsageErrorsExitThree(t *testing.T) {
 		if _, _, code := run(t, args...); code != results.ExitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, results.ExitUsage)
 		}
+	}
+}
+
+// Settings come from flags, else AADCREADY_* variables, else --config.
+func TestSettingsPrecedence(t *testing.T) {
+	f := startFleet(t, simHost("aadc-ok", "ws2019-v2-current", fleetPassword))
+	t.Setenv(testPasswordEnv, fleetPassword)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "aadcready.yaml")
+	if err := os.WriteFile(cfg, []byte("as-of: 2027-01-20\nconcurrency: 4\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	asOf := func(args ...string) string {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "run.json")
+		_, stderr, code := run(t, append([]string{"scan", "-i", f.inv, "--json", out, "--progress=false"}, args...)...)
+		if code == results.ExitUsage {
+			t.Fatalf("%v: %s", args, stderr)
+		}
+		fh, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fh.Close()
+		doc, err := results.ReadJSON(fh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc.AsOf + "/" + strconv.Itoa(doc.Concurrency)
+	}
+	if got := asOf("--config", cfg); got != "2027-01-20/4" {
+		t.Errorf("from the config file: %s", got)
+	}
+	t.Setenv("AADCREADY_AS_OF", "2027-02-02")
+	if got := asOf("--config", cfg); got != "2027-02-02/4" {
+		t.Errorf("the environment over the config file: %s", got)
+	}
+	if got := asOf("--config", cfg, "--as-of", "2027-03-03"); got != "2027-03-03/4" {
+		t.Errorf("the flag over the environment: %s", got)
+	}
+	if _, _, code := run(t, "scan", "-i", f.inv, "--config", filepath.Join(dir, "missing.yaml")); code != results.ExitUsage {
+		t.Errorf("a missing config file: exit %d, want %d", code, results.ExitUsage)
 	}
 }

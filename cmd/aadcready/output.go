@@ -20,6 +20,7 @@ import (
 // What `scan` (and `demo`) and `report` share: reading --as-of, --waivers
 // and --since, and the output stage.
 
+// parseAsOf reads a YYYY-MM-DD date; empty means today (UTC).
 func parseAsOf(s string) (time.Time, error) {
 	if s == "" {
 		y, m, d := time.Now().UTC().Date()
@@ -30,6 +31,15 @@ func parseAsOf(s string) (time.Time, error) {
 		return time.Time{}, usage("--as-of must be a date like 2027-04-07, not %q", s)
 	}
 	return t, nil
+}
+
+// asOfSetting is --as-of as written: a flag or variable is text, but YAML
+// reads an unquoted date in a --config file as a timestamp.
+func asOfSetting(v *viper.Viper) string {
+	if t, ok := v.Get("as-of").(time.Time); ok {
+		return t.Format(time.DateOnly)
+	}
+	return v.GetString("as-of")
 }
 
 // loadWaivers reads --waivers; a bad file is a usage error.

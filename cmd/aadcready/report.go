@@ -103,7 +103,7 @@ func runReport(cmd *cobra.Command, args []string) error {
 
 // reportAsOf is --as-of, else the run's own date.
 func reportAsOf(v *viper.Viper, run *results.Run) (time.Time, error) {
-	if s := v.GetString("as-of"); s != "" {
+	if s := asOfSetting(v); s != "" {
 		return parseAsOf(s)
 	}
 	if t, err := time.Parse(time.DateOnly, run.AsOf); err == nil {

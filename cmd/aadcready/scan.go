@@ -165,7 +165,7 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 	if err != nil {
 		return fmt.Errorf("loading the requirement catalog: %w", err)
 	}
-	asOf, err := parseAsOf(v.GetString("as-of"))
+	asOf, err := parseAsOf(asOfSetting(v))
 	if err != nil {
 		return err
 	}
