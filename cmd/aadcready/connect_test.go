@@ -170,15 +170,7 @@ func TestSealedHTTPAndHTTPSGiveTheSameVerdicts(t *testing.T) {
 		if _, stderr, code := run(t, "scan", "-i", inv, "--json", out, "--as-of", "2026-11-26", "--progress=false"); code == results.ExitUsage {
 			t.Fatalf("scan %s: %s", inv, stderr)
 		}
-		fh, err := os.Open(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer fh.Close()
-		doc, err := results.ReadJSON(fh)
-		if err != nil {
-			t.Fatal(err)
-		}
+		doc := readRun(t, out)
 		m := map[string]catalog.Verdict{}
 		for _, h := range doc.Hosts {
 			if h.Failure != nil {

@@ -100,15 +100,7 @@ func TestScanWritesOneRowPerHostAndTheDocumentedExitCode(t *testing.T) {
 		t.Errorf("a host's formula was written as %q, want it prefixed with '", got)
 	}
 
-	f, err := os.Open(jsonPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := results.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := readRun(t, jsonPath)
 	verdicts := map[string]catalog.Verdict{}
 	for _, h := range doc.Hosts {
 		verdicts[h.Name] = h.Verdict
@@ -198,15 +190,7 @@ func TestSettingsPrecedence(t *testing.T) {
 		if code == results.ExitUsage {
 			t.Fatalf("%v: %s", args, stderr)
 		}
-		fh, err := os.Open(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer fh.Close()
-		doc, err := results.ReadJSON(fh)
-		if err != nil {
-			t.Fatal(err)
-		}
+		doc := readRun(t, out)
 		return doc.AsOf + "/" + strconv.Itoa(doc.Concurrency)
 	}
 	if got := asOf("--config", cfg); got != "2027-01-20/4" {
