@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"unicode"
 )
 
 // Host is one server to scan, with every default already applied.
@@ -173,8 +174,14 @@ type problem struct{ field, msg string }
 // so that a bad "username: 42" is not also reported as a missing username.
 func checkHost(h *Host, skip func(field string) bool) []problem {
 	var ps []problem
-	if h.Username == "" && !skip("username") {
+	switch {
+	case skip("username"):
+	case h.Username == "":
 		ps = append(ps, problem{"username", "not set; give the account to connect as (for example 'CONTOSO\\svc-aadcready')"})
+	case strings.IndexFunc(h.Username, unicode.IsControl) >= 0:
+		// A YAML quoted string can carry line breaks and escapes; no
+		// account name has them, and they would garble every message.
+		ps = append(ps, problem{"username", fmt.Sprintf("%q contains control characters (line breaks, tabs, escapes)", h.Username)})
 	}
 	if h.Secret == (SecretRef{}) && !skip("password") {
 		ps = append(ps, problem{"password", "no password source; set one of password_env: VARIABLE, password_file: PATH or password_prompt: true"})

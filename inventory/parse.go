@@ -354,7 +354,7 @@ func (p *parser) host(i int, item *yaml.Node, group string, parent layer) {
 		if first := p.promptHost; first == nil {
 			p.promptHost = &h
 		} else if !strings.EqualFold(first.Username, h.Username) {
-			p.add(line, scope, "password_prompt", fmt.Sprintf("the prompt is asked once per run and its password used for every host with password_prompt, but this host logs on as '%s' and host %q (%s) as '%s'; give one of them password_env or password_file", h.Username, first.Name, first.Source, first.Username))
+			p.add(line, scope, "password_prompt", fmt.Sprintf("the prompt is asked once per run and its password used for every host with password_prompt, but this host logs on as %q and host %q (%s) as %q; give one of them password_env or password_file", h.Username, first.Name, first.Source, first.Username))
 		}
 	}
 	p.hosts = append(p.hosts, h)

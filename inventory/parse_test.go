@@ -96,6 +96,9 @@ func TestLoadBadInventories(t *testing.T) {
 		{"invalid-prompt-usernames.yaml", []string{
 			`invalid-prompt-usernames.yaml:13: host "aadc01.fabrikam.com": password_prompt: the prompt is asked once per run`,
 		}, nil},
+		{"invalid-username-control.yaml", []string{
+			`invalid-username-control.yaml:4: host "aadc01.contoso.com": username: "CONTOSO\\svc\nnext" contains control characters`,
+		}, nil},
 		{"invalid-envelope.yaml", []string{
 			`invalid-envelope.yaml:4: defaults: max_envelope_kb: 8 is not between 32 (the Windows minimum) and 1048576`,
 		}, nil},
