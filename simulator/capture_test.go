@@ -16,9 +16,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// The captures are real Windows answers (../shared/fixtures/winrs-captures,
-// beside the repository as in CI).
-const capturesDir = "../../shared/fixtures/winrs-captures"
+// The captures are real Windows answers (testdata/winrs-captures at the top
+// of the repository, MIT licence; origin in its README).
+const capturesDir = "../testdata/winrs-captures"
 
 type capture struct {
 	Messages []struct {

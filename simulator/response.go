@@ -10,7 +10,7 @@ import (
 )
 
 // Responses are written as Windows writes them (compare
-// ../shared/fixtures/winrs-captures): the same prefixes, the same namespace
+// testdata/winrs-captures): the same prefixes, the same namespace
 // declarations per kind of response, and a:RelatesTo on every one.
 const (
 	envelopeOpen = `<s:Envelope xml:lang="en-US" xmlns:s="` + nsSOAP + `" xmlns:a="` + nsAddr + `"`

@@ -1,6 +1,6 @@
 package wsman
 
-// Replays of real Windows WinRM exchanges (../shared/fixtures/winrs-captures,
+// Replays of real Windows WinRM exchanges (testdata/winrs-captures at the top,
 // from pypsrp's test data): every response of every capture through the
 // parser, and whole command runs through the client against a server that
 // answers with the recorded responses.
@@ -19,7 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var capturesDir = filepath.Join("..", "..", "shared", "fixtures", "winrs-captures")
+var capturesDir = filepath.Join("..", "testdata", "winrs-captures")
 
 type exchange struct{ Request, Response string }
 

@@ -33,7 +33,7 @@ var knownClasses = []Class{ClassDNS, ClassRefused, ClassConnectTimeout, ClassRes
 // is a success, and what the client then reads from it (shell and command
 // ids, streams, exit code) is what the next requests may use. Seeds: the
 // committed corpus (each response kind, faults), every response of the
-// real Windows captures (when ../shared is there), and the fault codes of
+// real Windows captures (testdata/winrs-captures), and the fault codes of
 // the field notes.
 func FuzzParseResponse(f *testing.F) {
 	if files, _ := filepath.Glob(filepath.Join(capturesDir, "*.yml")); len(files) > 0 {
