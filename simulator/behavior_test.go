@@ -97,20 +97,6 @@ func TestSlow(t *testing.T) {
 	}
 }
 
-// TestConstrainedLanguage: the language mode shows in the facts and blocks
-// the .NET call behind the wizard version.
-func TestConstrainedLanguage(t *testing.T) {
-	s := startHosts(t, Host{Name: "clm", LanguageMode: "ConstrainedLanguage"})
-	r := client(t, s, "clm", false).run(probes.CommandLine(), []byte(probes.Bundle()))
-	set, _ := probes.Parse(r.stdout, probes.BundleID())
-	if mode, _ := set.Get("ps.language_mode").Str(); mode != "ConstrainedLanguage" {
-		t.Errorf("language mode %q", mode)
-	}
-	if f := set.Get("aadc.wizard_version"); f.Status != facts.StatusError || !strings.Contains(f.Reason, "language mode") {
-		t.Errorf("wizard version %+v", f)
-	}
-}
-
 func TestDescribe(t *testing.T) {
 	s := startHosts(t,
 		Host{Name: "plain"},
