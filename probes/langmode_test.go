@@ -1,8 +1,11 @@
 package probes
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -91,5 +94,62 @@ func TestTypeAllowed(t *testing.T) {
 		if got := TypeAllowed(name); got != want {
 			t.Errorf("TypeAllowed(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestLanguageModeCheckersAgree: the Go checker (which the simulator runs)
+// and the tree-sitter checker (test/psgrammar, which CI runs on the
+// scripts) find the same (line, rule) pairs on the bootstrap, the old
+// bootstrap, the bundle, every probe script and the planted violations.
+func TestLanguageModeCheckersAgree(t *testing.T) {
+	dir := psgrammarDir(t)
+	tmp := t.TempDir()
+	sources := map[string]string{
+		"bootstrap.ps1":     Bootstrap(),
+		"old-bootstrap.ps1": "$s = @($input) -join \"`n\"; & ([scriptblock]::Create($s))",
+		"bundle.ps1":        Bundle(),
+	}
+	planted, err := os.ReadFile(plantedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources["clm-violations.ps1"] = string(planted)
+	files, _ := filepath.Glob("*.ps1")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources["probe-"+f] = string(b)
+	}
+	args := []string{"check.mjs", "--clm-json"}
+	for name, src := range sources {
+		path := filepath.Join(tmp, name)
+		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, path)
+	}
+	cmd := exec.Command("node", args...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node %v: %v", args, err)
+	}
+	var tree map[string][]Finding
+	if err := json.Unmarshal(out, &tree); err != nil {
+		t.Fatalf("tree-sitter checker output: %v\n%s", err, out)
+	}
+	total := 0
+	for name, src := range sources {
+		goKeys := findingKeys(CheckConstrained(src))
+		tsKeys := findingKeys(tree[filepath.Join(tmp, name)])
+		total += len(goKeys)
+		if !slices.Equal(goKeys, tsKeys) {
+			t.Errorf("%s: Go finds %v, tree-sitter %v", name, goKeys, tsKeys)
+		}
+	}
+	if total < 14 {
+		t.Errorf("only %d findings compared: the planted file and the old bootstrap should give more", total)
 	}
 }
