@@ -162,6 +162,18 @@ func (h *Host) problems() []problem {
 	if !slices.Contains(languageModes, h.LanguageMode) {
 		add("language_mode", "%q is not one of %s", h.LanguageMode, strings.Join(languageModes, ", "))
 	}
+	for _, cv := range h.CorruptValues {
+		if cv.Value == "" {
+			add("corrupt_values", "key %q: give the value's name (value:)", cv.Key)
+		} else if err := checkRegFault(cv.Key, cv.Value); err != nil {
+			add("corrupt_values", "%v", err)
+		}
+	}
+	for _, k := range h.UnreadableKeys {
+		if err := checkRegFault(k, ""); err != nil {
+			add("unreadable_keys", "%v", err)
+		}
+	}
 	return out
 }
 

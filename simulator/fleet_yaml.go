@@ -50,6 +50,13 @@ type hostSpec struct {
 	HangAfterProbe   string            `yaml:"hang_after_probe"`
 	NoiseOutput      int               `yaml:"noise_output"`
 	LanguageMode     string            `yaml:"language_mode"`
+	CorruptValues    []regValueSpec    `yaml:"corrupt_values"`
+	UnreadableKeys   []string          `yaml:"unreadable_keys"`
+}
+
+type regValueSpec struct {
+	Key   string `yaml:"key"`
+	Value string `yaml:"value"`
 }
 
 type faultSpec struct {
@@ -186,6 +193,10 @@ func (hs *hostSpec) host(fleetUsers []userSpec) Host {
 		NoiseOutput:      hs.NoiseOutput,
 		LanguageMode:     hs.LanguageMode,
 		TLSCert:          TLSCert(hs.TLSCert),
+		UnreadableKeys:   hs.UnreadableKeys,
+	}
+	for _, cv := range hs.CorruptValues {
+		h.CorruptValues = append(h.CorruptValues, RegValue{Key: cv.Key, Value: cv.Value})
 	}
 	if hs.Port != nil {
 		h.Port = *hs.Port

@@ -135,6 +135,7 @@ func (h *hostState) factSet() *facts.Set {
 	maps.Copy(set.Facts, h.profile.facts)
 	set.Facts["host.name"] = facts.Fact{Status: facts.StatusOK, Value: h.cfg.Name}
 	set.Facts["ps.language_mode"] = facts.Fact{Status: facts.StatusOK, Value: h.cfg.LanguageMode}
+	h.applyRegFaults(set)
 	maps.Copy(set.Facts, h.cfg.Facts)
 	return set
 }
