@@ -271,6 +271,13 @@ func (s *scan) collect(r *results.Host, h inventory.Host, res *wsman.Result) *fa
 		r.ProbeProblems = append(r.ProbeProblems, fmt.Sprintf("powershell.exe exited with code %d", res.ExitCode))
 	}
 	r.Stderr = truncate(wsman.DecodeCLIXML(res.Stderr), maxStderr)
+	if diag.NoBundle {
+		// The bundle never started: say why, from PowerShell's own error.
+		why := probes.NoBundleReason(r.Stderr, res.ExitCode)
+		for name := range set.Probes {
+			set.Probes[name] = facts.ProbeStatus{Status: facts.ProbeMalformed, Reason: why}
+		}
+	}
 	return set
 }
 
