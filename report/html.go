@@ -538,6 +538,10 @@ func hostMeta(h results.Host) string {
 	if h.Group != "" {
 		parts = append(parts, "group "+h.Group)
 	}
+	// The language mode decides what the probes could run (docs/probes.md).
+	if mode, ok := h.Facts.Get("ps.language_mode").Str(); ok {
+		parts = append(parts, "PowerShell "+mode)
+	}
 	if !h.Started.IsZero() {
 		s := "scanned " + stamp(h.Started) + " in " + millis(h.DurationMS)
 		if h.Requests > 0 {

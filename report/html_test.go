@@ -735,3 +735,15 @@ func BenchmarkWriteHTML2000(b *testing.B) {
 		}
 	}
 }
+
+// TestWriteHTMLLanguageMode: a host's details name its PowerShell language
+// mode, so a reader sees a ConstrainedLanguage server as such.
+func TestWriteHTMLLanguageMode(t *testing.T) {
+	cat := loadCatalog(t)
+	run := fleet(t, cat, 2, false)
+	run.Hosts[1].Facts.Facts["ps.language_mode"] = facts.Fact{Status: facts.StatusOK, Value: "ConstrainedLanguage"}
+	d := unpackDetails(t, render(t, run, HTMLOptions{Catalog: cat, Now: testAsOf}))
+	if !strings.Contains(d.Hosts[1].Meta, "PowerShell ConstrainedLanguage") {
+		t.Errorf("meta %q does not name the language mode", d.Hosts[1].Meta)
+	}
+}
