@@ -74,6 +74,7 @@ var ws2019 = hostFacts{
 	"ps.clr_version":                     "4.0.30319.42000",
 	"ps.language_mode":                   "FullLanguage",
 	"ps.execution_policy":                "RemoteSigned",
+	"ps.script_block_logging":            false,
 	"ps.process_arch":                    "AMD64",
 	"ps.execution_policy_machine_policy": "Undefined",
 	"ps.execution_policy_user_policy":    "Undefined",

@@ -30,6 +30,7 @@ var Registry = []Def{
 	{"ps.execution_policy_local_machine", "powershell", String, "Get-ExecutionPolicy -Scope LocalMachine"},
 	{"ps.execution_policy_machine", "powershell", String, "the machine's policy: MachinePolicy unless Undefined, else LocalMachine (Undefined = the Windows default)"},
 	{"ps.execution_policy_gpo", "powershell", String, "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\PowerShell ExecutionPolicy (group policy)"},
+	{"ps.script_block_logging", "powershell", Bool, "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\PowerShell\\ScriptBlockLogging EnableScriptBlockLogging = 1: event 4104 records the bundle's text (docs/probes.md)"},
 	{"ps.transcription_enabled", "powershell", Bool, "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\PowerShell\\Transcription EnableTranscripting = 1"},
 
 	// probe dotnet

@@ -6,6 +6,7 @@
 #   Get-ExecutionPolicy (effective, and -Scope MachinePolicy, UserPolicy,
 #   LocalMachine),
 #   HKLM\SOFTWARE\Policies\Microsoft\Windows\PowerShell (ExecutionPolicy)
+#   HKLM\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging
 #   HKLM\SOFTWARE\Policies\Microsoft\Windows\PowerShell\Transcription
 # Changes nothing. The Add-Aadc*/Read-Aadc* helpers are defined in _prelude.ps1.
 Add-AadcFact 'ps.version' $PSVersionTable.PSVersion
@@ -32,6 +33,11 @@ if ($machinePolicy.Status -eq 'F' -and [string]$machinePolicy.Value -ne 'Undefin
     Add-AadcResult 'ps.execution_policy_machine' $machinePolicy
 }
 Add-AadcRegFact 'ps.execution_policy_gpo' 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\PowerShell' 'ExecutionPolicy'
+# Script block logging and transcription record what this bundle runs and
+# prints (docs/probes.md, "What the SOC sees").
+$r = Read-AadcRegValue 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging' 'EnableScriptBlockLogging'
+if ($r.Status -eq 'F') { Add-AadcFact 'ps.script_block_logging' ($r.Value -eq 1) }
+else { Add-AadcResult 'ps.script_block_logging' $r }
 $r = Read-AadcRegValue 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\PowerShell\Transcription' 'EnableTranscripting'
 if ($r.Status -eq 'F') { Add-AadcFact 'ps.transcription_enabled' ($r.Value -eq 1) }
 else { Add-AadcResult 'ps.transcription_enabled' $r }

@@ -120,3 +120,48 @@ func TestConstrainedLanguageRefusals(t *testing.T) {
 		t.Errorf("FullLanguage, old bootstrap: %+v", set.Probes)
 	}
 }
+
+// TestHardenedHostVerdict: the demo's hardened host (ConstrainedLanguage,
+// AllSigned, transcription and script block logging, the ADSync service
+// hidden from WMI, a corrupt Uninstall entry) gets its full verdict: READY,
+// with the execution-policy and transcription warnings, every fact but the
+// hidden service's state known.
+func TestHardenedHostVerdict(t *testing.T) {
+	h := Hardened("hardened", "")
+	s := startHosts(t, h)
+	r := client(t, s, "hardened", false).run(probes.CommandLine(), []byte(probes.Bundle()))
+	set, diag := probes.Parse(r.stdout, probes.BundleID())
+	if r.code != 0 || len(diag.Problems) > 0 {
+		t.Fatalf("exit %d, problems %v, stderr %q", r.code, diag.Problems, wsman.DecodeCLIXML(r.stderr))
+	}
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := cat.Evaluate(set, catalog.Options{AsOf: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)})
+	if ev.Verdict != catalog.VerdictOK {
+		t.Errorf("verdict %s (%s)", ev.Verdict, ev.Reason)
+	}
+	warned := map[string]bool{}
+	for _, c := range ev.Checks {
+		if c.Status == catalog.StatusFail {
+			warned[c.ID] = true
+		}
+		if c.Status == catalog.StatusCouldNotCheck {
+			t.Errorf("%s could not be checked: %s", c.ID, c.Reason)
+		}
+	}
+	for _, id := range []string{"ps-execution-policy", "ps-transcription"} {
+		if !warned[id] {
+			t.Errorf("%s does not warn", id)
+		}
+	}
+	for _, d := range facts.Registry {
+		if f := set.Get(d.Key); f.Status == facts.StatusError && d.Key != "adsync.service_state" {
+			t.Errorf("%s unknown: %s", d.Key, f.Reason)
+		}
+	}
+	if v, _ := set.Get("ps.language_mode").Str(); v != "ConstrainedLanguage" {
+		t.Errorf("language mode %q", v)
+	}
+}

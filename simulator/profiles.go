@@ -78,7 +78,7 @@ var healthy = derive(nil, map[string]any{
 	"ps.process_arch": "AMD64", "ps.execution_policy": "RemoteSigned", "ps.execution_policy_gpo": absent,
 	"ps.execution_policy_machine_policy": "Undefined", "ps.execution_policy_user_policy": "Undefined",
 	"ps.execution_policy_local_machine": "RemoteSigned", "ps.execution_policy_machine": "RemoteSigned",
-	"ps.transcription_enabled": false,
+	"ps.script_block_logging": false, "ps.transcription_enabled": false,
 
 	"dotnet.release": 528049,
 

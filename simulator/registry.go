@@ -40,6 +40,7 @@ var regReads = []struct {
 	{`HKLM\SOFTWARE\Microsoft\Ole`, "MachineLaunchRestriction", []string{"dcom.ole_restrictions_present"}},
 	{`HKLM\SOFTWARE\Microsoft\Ole`, "DefaultLaunchPermission", []string{"dcom.ole_restrictions_present"}},
 	{`HKLM\SOFTWARE\Policies\Microsoft\Windows\PowerShell`, "ExecutionPolicy", []string{"ps.execution_policy_gpo"}},
+	{`HKLM\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging`, "EnableScriptBlockLogging", []string{"ps.script_block_logging"}},
 	{`HKLM\SOFTWARE\Policies\Microsoft\Windows\PowerShell\Transcription`, "EnableTranscripting", []string{"ps.transcription_enabled"}},
 	{`HKLM\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full`, "Release", []string{"dotnet.release"}},
 	{`HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319`, "SystemDefaultTlsVersions", []string{"tls.net4.system_default_tls_versions"}},

@@ -24,8 +24,8 @@ hosts:
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Hosts[0].Users = nil // the test account
-	s := startHosts(t, f.Hosts...)
+	// The registry faults as read from the file, on a host of the test range.
+	s := startHosts(t, Host{Name: "corrupt", CorruptValues: f.Hosts[0].CorruptValues, UnreadableKeys: f.Hosts[0].UnreadableKeys})
 	r := client(t, s, "corrupt", false).run(probes.CommandLine(), []byte(probes.Bundle()))
 	set, diag := probes.Parse(r.stdout, probes.BundleID())
 	if len(diag.Problems) > 0 {
