@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"aadcready/catalog"
+	"aadcready/probes"
 	"aadcready/results"
 	"aadcready/simulator"
 )
@@ -155,6 +156,10 @@ func TestProbesShowPrintsTheBundle(t *testing.T) {
 	stdout, _, code := run(t, "probes", "show")
 	if code != 0 || !strings.Contains(stdout, "powershell.exe") || !strings.Contains(stdout, "##AADC") {
 		t.Fatalf("exit %d, output:\n%.400s", code, stdout)
+	}
+	stdout, _, code = run(t, "probes", "show", "--command-line")
+	if code != 0 || stdout != probes.CommandLine()+"\n" {
+		t.Fatalf("--command-line: exit %d, output %q, want %q", code, stdout, probes.CommandLine())
 	}
 }
 
