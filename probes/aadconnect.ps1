@@ -41,7 +41,9 @@ $roots = @(
 # read and does not match is irrelevant whatever else it holds; an entry
 # whose DisplayName (or, for a match, DisplayVersion) could not be read goes
 # to aadc.uninstall_unreadable, and the list of what was read is still
-# reported. A root that cannot be listed makes the list unknown.
+# reported - unless it holds no matching entry: then the unreadable one may
+# be the product, and the list is unknown rather than empty. A root that
+# cannot be listed makes the list unknown.
 $entries = @()
 $unreadable = @()
 $why = $null
@@ -65,6 +67,9 @@ foreach ($root in $roots) {
         if ($v.Status -eq 'E') { $unreadable += $id + ' (' + $name + '): ' + $v.Reason; continue }
         $entries += $name + '|' + [string]$v.Value
     }
+}
+if ($null -eq $why -and $entries.Count -eq 0 -and $unreadable.Count -gt 0) {
+    $why = [string]$unreadable.Count + ' entries could not be read and none that could matches: ' + $unreadable[0]
 }
 if ($null -ne $why) { Add-AadcError 'aadc.uninstall_entries' $why }
 else { Add-AadcList 'aadc.uninstall_entries' $entries }

@@ -153,3 +153,15 @@ func TestLanguageModeCheckersAgree(t *testing.T) {
 		t.Errorf("only %d findings compared: the planted file and the old bootstrap should give more", total)
 	}
 }
+
+// BenchmarkCheckConstrained is what a simulated ConstrainedLanguage host
+// pays per probe run to check the bundle it receives.
+func BenchmarkCheckConstrained(b *testing.B) {
+	bundle := Bundle()
+	b.SetBytes(int64(len(bundle)))
+	for b.Loop() {
+		if fs := CheckConstrained(bundle); len(fs) != 0 {
+			b.Fatal(fs)
+		}
+	}
+}

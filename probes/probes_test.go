@@ -140,7 +140,7 @@ func TestCommandLine(t *testing.T) {
 	if got := string(utf16.Decode(u)); got != Bootstrap() {
 		t.Fatalf("decoded bootstrap = %q, want %q", got, Bootstrap())
 	}
-	for _, want := range []string{"$input", "[scriptblock]::Create"} {
+	for _, want := range []string{"$input", "[scriptblock]::Create", "Invoke-Expression", "-eq 'FullLanguage'"} {
 		if !strings.Contains(Bootstrap(), want) {
 			t.Errorf("bootstrap does not use %s", want)
 		}

@@ -165,6 +165,12 @@ func (h *hostState) applyRegFaults(set *facts.Set) {
 	}
 	if len(h.cfg.CorruptValues)+len(h.cfg.UnreadableKeys) > 0 {
 		set.Facts["aadc.uninstall_unreadable"] = facts.Fact{Status: facts.StatusOK, Value: unreadable}
+		// As aadconnect.ps1: with no matching entry read, an unreadable
+		// one may be the product, so the list is unknown.
+		if entries, ok := set.Facts["aadc.uninstall_entries"].List(); ok && len(entries) == 0 && len(unreadable) > 0 {
+			set.Facts["aadc.uninstall_entries"] = facts.Fact{Status: facts.StatusError,
+				Reason: fmt.Sprintf("%d entries could not be read and none that could matches: %s", len(unreadable), unreadable[0])}
+		}
 	}
 	// As reboot.ps1: one marker set means pending; else an unknown marker
 	// makes "not pending" unknown too.

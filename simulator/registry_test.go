@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"aadcready/facts"
@@ -45,6 +46,20 @@ hosts:
 	want := []string{"{5C6C6F0F-BAD0-4B4E-9F2A-1D3A2E4C5B6A}: Specified cast is not valid.", "Vendor/Tool: Requested registry access is not allowed."}
 	if !slices.Equal(got, want) {
 		t.Errorf("unreadable %q, want %q (EstimatedSize is never read)", got, want)
+	}
+}
+
+// TestCorruptEntryOnMemberServer: on a server without Connect, an
+// unreadable Uninstall entry may be the product: the list is unknown and
+// the host INCOMPLETE, not NOT_INSTALLED... unless the wizard path or the
+// service shows the product (they are absent here).
+func TestCorruptEntryOnMemberServer(t *testing.T) {
+	s := startHosts(t, Host{Name: "member", Profile: "ws2019-no-aadc",
+		CorruptValues: []RegValue{{Key: uninstallRoot + `\{0F0F0F0F-0000-0000-0000-000000000001}`, Value: "DisplayName"}}})
+	r := client(t, s, "member", false).run(probes.CommandLine(), []byte(probes.Bundle()))
+	set, _ := probes.Parse(r.stdout, probes.BundleID())
+	if f := set.Get("aadc.uninstall_entries"); f.Status != facts.StatusError || !strings.Contains(f.Reason, "1 entries could not be read") {
+		t.Errorf("uninstall entries %s", f.Display())
 	}
 }
 
