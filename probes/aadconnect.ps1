@@ -6,7 +6,7 @@
 #     WOW6432Node copy (DisplayName, DisplayVersion)
 #   HKLM\SOFTWARE\Microsoft\AD Sync (Location)
 #   WMI Win32_Service for the ADSync service (State, StartMode), else
-#   HKLM\SYSTEM\CurrentControlSet\Services\ADSync (Start); that key's
+#   HKLM\SYSTEM\CurrentControlSet\Services\ADSync (Start, DelayedAutostart); that key's
 #     ObjectName and its
 #     Parameters key (Server, SQLInstance, DBName)
 #   HKLM\SOFTWARE\Microsoft\Microsoft SQL Server Local DB\Installed Versions
@@ -96,8 +96,11 @@ if ($service.Status -eq 'F') {
         Add-AadcAbsent 'adsync.service_start_mode'
         Add-AadcAbsent 'adsync.service_source'
     } elseif ($key.Status -eq 'F' -and $key.Value) {
-        Add-AadcError 'adsync.service_state' ($wmiSays + '; its registry key exists, so the service does (the account may not query it): state unknown')
         $start = Read-AadcRegValue $serviceKey 'Start'
+        $delayed = Read-AadcRegValue $serviceKey 'DelayedAutostart'
+        $note = ''
+        if ($start.Status -eq 'F' -and [string]$start.Value -eq '2' -and $delayed.Status -eq 'F' -and $delayed.Value -eq 1) { $note = ' (delayed start)' }
+        Add-AadcError 'adsync.service_state' ($wmiSays + '; its registry key exists, so the service does (the account may not query it): state unknown' + $note)
         if ($start.Status -eq 'F') {
             # Win32_Service's StartMode names; a delayed start is "Auto" there too.
             $modes = @{ '0' = 'Boot'; '1' = 'System'; '2' = 'Auto'; '3' = 'Manual'; '4' = 'Disabled' }
