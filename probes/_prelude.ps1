@@ -185,7 +185,9 @@ function Test-AadcRegKey([string]$Path) {
 }
 
 # Read-AadcChildKeys: the subkeys of a registry key as Value (an array),
-# A when the key does not exist, E when it cannot be listed.
+# A when the key does not exist, E when it cannot be listed. Subkeys that
+# could not be opened while the others were listed are in Failed ("path:
+# message" each), so that they cost only themselves.
 function Read-AadcChildKeys([string]$Path) {
     $wow = Test-AadcWow64 $Path
     if ($null -ne $wow) { return $wow }
@@ -195,8 +197,13 @@ function Read-AadcChildKeys([string]$Path) {
     } catch {
         return @{ Status = 'E'; Reason = [string]$_.Exception.Message }
     }
-    if ($e.Count -gt 0) { return (Get-AadcFailure $e) }
-    return @{ Status = 'F'; Value = $keys }
+    if ($e.Count -gt 0 -and $keys.Count -eq 0) { return (Get-AadcFailure $e) }
+    $failed = @()
+    # The Count test: PowerShell 2.0 runs a foreach once over $null.
+    if ($e.Count -gt 0) {
+        foreach ($rec in $e) { $failed += [string]$rec.TargetObject + ': ' + [string]$rec.Exception.Message }
+    }
+    return @{ Status = 'F'; Value = $keys; Failed = $failed }
 }
 
 # Read-AadcCommand: runs a read-only command (a script block literal) and

@@ -52,6 +52,7 @@ foreach ($root in $roots) {
     # A root that does not exist (no WOW6432Node on 32-bit Windows) is fine.
     if ($children.Status -eq 'E') { $why = $root + ': ' + $children.Reason }
     if ($children.Status -ne 'F') { continue }
+    $unreadable += $children['Failed']
     foreach ($key in $children.Value) {
         $id = [string]$key.PSChildName
         $n = Read-AadcRegValue ([string]$key.PSPath) 'DisplayName'
@@ -126,7 +127,10 @@ Add-AadcRegFact 'adsync.db_instance' $params 'SQLInstance'
 Add-AadcRegFact 'adsync.db_name' $params 'DBName'
 
 $versions = Read-AadcChildKeys 'HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server Local DB\Installed Versions'
-if ($versions.Status -eq 'F') {
+if ($versions.Status -eq 'F' -and $versions['Failed'].Count -gt 0) {
+    # A version key that cannot be opened may be the one the database needs.
+    Add-AadcError 'localdb.installed_versions' $versions['Failed'][0]
+} elseif ($versions.Status -eq 'F') {
     $names = @()
     foreach ($key in $versions.Value) { $names += [string]$key.PSChildName }
     Add-AadcList 'localdb.installed_versions' $names
