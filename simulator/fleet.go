@@ -85,6 +85,10 @@ type Host struct {
 	// costs the facts read from it (registry.go).
 	CorruptValues  []RegValue
 	UnreadableKeys []string
+	// ProcessArch is what the probes' PowerShell reports as ps.process_arch:
+	// AMD64 (default) or "x86 on AMD64", a 32-bit PowerShell, which reports
+	// every HKLM\SOFTWARE fact unknown.
+	ProcessArch string
 }
 
 // User is an account on a simulated host.

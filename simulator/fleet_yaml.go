@@ -52,6 +52,7 @@ type hostSpec struct {
 	LanguageMode     string            `yaml:"language_mode"`
 	CorruptValues    []regValueSpec    `yaml:"corrupt_values"`
 	UnreadableKeys   []string          `yaml:"unreadable_keys"`
+	ProcessArch      string            `yaml:"process_arch"`
 }
 
 type regValueSpec struct {
@@ -194,6 +195,7 @@ func (hs *hostSpec) host(fleetUsers []userSpec) Host {
 		LanguageMode:     hs.LanguageMode,
 		TLSCert:          TLSCert(hs.TLSCert),
 		UnreadableKeys:   hs.UnreadableKeys,
+		ProcessArch:      hs.ProcessArch,
 	}
 	for _, cv := range hs.CorruptValues {
 		h.CorruptValues = append(h.CorruptValues, RegValue{Key: cv.Key, Value: cv.Value})

@@ -136,6 +136,12 @@ func (h *hostState) factSet() *facts.Set {
 	set.Facts["host.name"] = facts.Fact{Status: facts.StatusOK, Value: h.cfg.Name}
 	set.Facts["ps.language_mode"] = facts.Fact{Status: facts.StatusOK, Value: h.cfg.LanguageMode}
 	h.applyRegFaults(set)
+	if h.cfg.ProcessArch != "" {
+		set.Facts["ps.process_arch"] = facts.Fact{Status: facts.StatusOK, Value: h.cfg.ProcessArch}
+	}
+	if h.cfg.ProcessArch == arch32on64 {
+		applyWow64(set)
+	}
 	maps.Copy(set.Facts, h.cfg.Facts)
 	return set
 }

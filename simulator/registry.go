@@ -76,6 +76,38 @@ var regKeyReads = map[string][]string{
 	localDBVersionKey: {"localdb.installed_versions"},
 }
 
+// The process architectures a host's PowerShell may report, and what the
+// prelude says for an HKLM\SOFTWARE read in a 32-bit one.
+const (
+	arch64      = "AMD64"
+	arch32on64  = "x86 on AMD64"
+	wow64Reason = `not read: this is a 32-bit PowerShell, which sees the 32-bit registry view of HKLM\SOFTWARE`
+)
+
+// applyWow64 is the prelude's Test-AadcWow64: every fact read from
+// HKLM\SOFTWARE becomes unknown, and what is derived from those.
+func applyWow64(set *facts.Set) {
+	unknown := facts.Fact{Status: facts.StatusError, Reason: wow64Reason}
+	var keys []string
+	for _, r := range regReads {
+		if strings.HasPrefix(r.key, `HKLM\SOFTWARE\`) {
+			keys = append(keys, r.facts...)
+		}
+	}
+	for k, fs := range regKeyReads {
+		if strings.HasPrefix(k, `HKLM\SOFTWARE\`) {
+			keys = append(keys, fs...)
+		}
+	}
+	// reboot.ps1: two SOFTWARE markers unknown make "not pending" unknown.
+	if pending, _ := set.Facts["reboot.pending"].Bool(); !pending {
+		keys = append(keys, "reboot.pending", "reboot.reasons")
+	}
+	for _, k := range keys {
+		set.Facts[k] = unknown
+	}
+}
+
 // normKey writes a registry key as HKLM\... without a trailing backslash
 // ('/' is a character of key names, not a separator); ok is false for
 // anything outside HKEY_LOCAL_MACHINE.

@@ -84,3 +84,33 @@ func TestCorruptValueCostsItsFacts(t *testing.T) {
 		}
 	}
 }
+
+// TestWow64Host: a 32-bit PowerShell reports its architecture and every
+// HKLM\SOFTWARE fact unknown (it would read the 32-bit view), while the
+// SYSTEM hive and WMI facts stay known.
+func TestWow64Host(t *testing.T) {
+	f, err := ParseFleet("wow.yaml", []byte("users: [{username: a, password: b}]\nhosts:\n  - {name: wow, process_arch: x86 on AMD64}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startHosts(t, Host{Name: "wow", ProcessArch: f.Hosts[0].ProcessArch})
+	r := client(t, s, "wow", false).run(probes.CommandLine(), []byte(probes.Bundle()))
+	set, _ := probes.Parse(r.stdout, probes.BundleID())
+	if v, _ := set.Get("ps.process_arch").Str(); v != "x86 on AMD64" {
+		t.Errorf("ps.process_arch %q", v)
+	}
+	for _, key := range []string{"tls.net4.sch_use_strong_crypto", "dotnet.release", "os.build", "aadc.wizard_path", "aadc.uninstall_entries", "localdb.installed_versions"} {
+		if f := set.Get(key); f.Status != facts.StatusError || !strings.Contains(f.Reason, "32-bit PowerShell") {
+			t.Errorf("%s = %s", key, f.Display())
+		}
+	}
+	for _, key := range []string{"tls.schannel12_server.enabled", "adsync.db_instance", "os.caption", "adsync.service_state"} {
+		if f := set.Get(key); f.Status != facts.StatusOK {
+			t.Errorf("%s = %s", key, f.Display())
+		}
+	}
+	if _, err := ParseFleet("bad.yaml", []byte("users: [{username: a, password: b}]\nhosts:\n  - {name: wow, process_arch: ia64}\n")); err == nil ||
+		!strings.Contains(err.Error(), "process_arch") {
+		t.Errorf("bad process_arch: %v", err)
+	}
+}
