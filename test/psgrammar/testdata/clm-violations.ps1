@@ -16,6 +16,10 @@ $file.IsReadOnly = $true # expect: property-set
 $file.Refresh() # expect: method
 $v = [Diagnostics.FileVersionInfo]::GetVersionInfo('C:\x.exe') # expect: type,method
 . ($ExecutionContext.InvokeCommand.NewScriptBlock('Get-Date')) # expect: invoke-text,method
+$text = [System.IO.File]::ReadAllText('C:\x.txt') # expect: type,method
+$file.Directory.Attributes = 'Hidden' # expect: property-set
+$sb2 = [System.Text.StringBuilder]$text # expect: type
+$len = $file.FullName.ToUpper().Length # expect: method
 
 # Allowed: core types, string receivers, casts to core types, property reads,
 # hashtable index syntax, cmdlets, Invoke-Expression, script block literals.
@@ -31,6 +35,14 @@ $mode = $ExecutionContext.SessionState.LanguageMode
 Invoke-Expression $s
 $sb = { Get-Date }
 & $sb
+$p = [int]::Parse('5') + [string]::Join(',', @('a', 'b')).Length
+$v = $file.VersionInfo.FileVersion
+# [Console]::Out.Write('only in a comment')
+<# [scriptblock]::Create('only in a block comment') #>
+$q = '[Console]::Out.Write(''only in a string'')'
+$here = @'
+Add-Type -TypeDefinition 'only in a here-string'
+'@
 
 if ($ExecutionContext.SessionState.LanguageMode -eq 'FullLanguage') {
     & ([scriptblock]::Create($s))
