@@ -165,3 +165,25 @@ func BenchmarkCheckConstrained(b *testing.B) {
 		}
 	}
 }
+
+// FuzzCheckConstrained: any text a client sends a simulated
+// ConstrainedLanguage host is checked without a panic, and every finding
+// points into the text.
+func FuzzCheckConstrained(f *testing.F) {
+	planted, err := os.ReadFile(plantedFile)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(planted))
+	f.Add(Bootstrap())
+	f.Add("@'\n[Console]::Out.Write(1)")
+	f.Add("[a[b]c]::d(\n$x.(y) = 1; New-Object -Com")
+	f.Fuzz(func(t *testing.T, script string) {
+		lines := strings.Count(script, "\n") + 1
+		for _, fd := range CheckConstrained(script) {
+			if fd.Offset < 0 || fd.Offset >= len(script) || fd.Line < 1 || fd.Line > lines {
+				t.Fatalf("finding %+v outside the %d-byte, %d-line script", fd, len(script), lines)
+			}
+		}
+	})
+}
