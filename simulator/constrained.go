@@ -70,6 +70,24 @@ func (h *hostState) constrained(script string, probeFails map[string]string) (ou
 	return output{}, false
 }
 
+// viaWriteOutput is the bundle's output as ConstrainedLanguage prints it:
+// Write-AadcOutput cannot use [Console] there and writes each chunk (the
+// lines of one probe, then DONE) with Write-Output, and the host ends each
+// with one more line end: a blank line after every chunk.
+func viaWriteOutput(stdout []byte) []byte {
+	const begin, done = "\r\n##AADC BEGIN ", "\r\n##AADC DONE"
+	s := strings.Replace(string(stdout), begin, "\r\n"+begin, -1)
+	first := strings.Index(s, "\r\n\r\n##AADC BEGIN ")
+	if first >= 0 { // the first chunk holds the BUNDLE line and the first probe
+		s = s[:first] + s[first+2:]
+	}
+	s = strings.Replace(s, done, "\r\n"+done, 1)
+	if strings.HasSuffix(s, "\r\n") {
+		s += "\r\n"
+	}
+	return []byte(s)
+}
+
 func pick(fs []probes.Finding) probes.Finding {
 	for _, r := range rulePrecedence {
 		for _, f := range fs {

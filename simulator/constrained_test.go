@@ -165,3 +165,11 @@ func TestHardenedHostVerdict(t *testing.T) {
 		t.Errorf("language mode %q", v)
 	}
 }
+
+func TestViaWriteOutput(t *testing.T) {
+	in := "##AADC BUNDLE 1 x\r\n##AADC BEGIN os\r\n##AADC END os\r\n##AADC BEGIN tls\r\n##AADC END tls\r\n##AADC DONE\r\n"
+	want := "##AADC BUNDLE 1 x\r\n##AADC BEGIN os\r\n##AADC END os\r\n\r\n##AADC BEGIN tls\r\n##AADC END tls\r\n\r\n##AADC DONE\r\n\r\n"
+	if got := string(viaWriteOutput([]byte(in))); got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}

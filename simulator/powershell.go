@@ -167,6 +167,9 @@ func (h *hostState) runScript(script string) output {
 		opt.Raw, out.stderr = plantHostile(set)
 	}
 	out.stdout = probes.Render(set, id, opt)
+	if h.cfg.LanguageMode == "ConstrainedLanguage" {
+		out.stdout = viaWriteOutput(out.stdout)
+	}
 	if h.cfg.NoiseOutput > 0 {
 		out.stdout = append(noise(h.cfg.NoiseOutput), out.stdout...)
 	}
