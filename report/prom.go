@@ -16,7 +16,7 @@ import (
 // promGauges are the metrics of a run, in the order docs/monitoring.md
 // lists them. Each is a gauge: it says what the last run found.
 type promGauges struct {
-	build, verdict, score, deadline, deadlineAt, scanned, duration, reachable, hosts, runStart, runDuration, exitCode *prometheus.GaugeVec
+	build, info, verdict, score, deadline, deadlineAt, scanned, duration, reachable, hosts, runStart, runDuration, exitCode *prometheus.GaugeVec
 }
 
 func newPromGauges(reg *prometheus.Registry) (*promGauges, error) {
@@ -26,6 +26,10 @@ func newPromGauges(reg *prometheus.Registry) (*promGauges, error) {
 	m := &promGauges{
 		build: g("build_info", "The aadcready version, requirement catalog and probe bundle that made the run (always 1).",
 			"version", "catalog_version", "bundle_id"),
+		// What the host reported about itself: untrusted strings, escaped by
+		// the exposition code like every label value.
+		info: g("host_info", "What a reached host reported: its OS caption and build and the AD Connect version installed (always 1).",
+			"host", "os", "os_build", "aadc_version"),
 		verdict: g("host_verdict", "The host's verdict: 1 for the verdict it got (OK, UPGRADE, FIX_THEN_UPGRADE, MIGRATE, INCOMPLETE, UNREACHABLE, NOT_INSTALLED).",
 			"host", "verdict"),
 		score: g("host_score", "The host's readiness score, 0 to 100 (docs/scoring.md); absent when the host could not be scored.", "host"),
@@ -43,7 +47,7 @@ func newPromGauges(reg *prometheus.Registry) (*promGauges, error) {
 		runDuration: g("run_duration_seconds", "How long the whole run took.").MustCurryWith(nil),
 		exitCode:    g("run_exit_code", "The run's exit code from its findings: 0 all OK, 1 some host needs action, 2 some host could not be checked, 130 interrupted (before --exit-zero-on-findings).").MustCurryWith(nil),
 	}
-	for _, c := range []prometheus.Collector{m.build, m.verdict, m.score, m.deadline, m.deadlineAt, m.scanned, m.duration, m.reachable, m.hosts, m.runStart, m.runDuration, m.exitCode} {
+	for _, c := range []prometheus.Collector{m.build, m.info, m.verdict, m.score, m.deadline, m.deadlineAt, m.scanned, m.duration, m.reachable, m.hosts, m.runStart, m.runDuration, m.exitCode} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -87,6 +91,9 @@ func WritePrometheus(w io.Writer, run *results.Run) error {
 			set(m.scanned, unixSeconds(h.Started.UnixMilli()), h.Name),
 			set(m.duration, float64(h.DurationMS)/1000, h.Name),
 			set(m.reachable, boolGauge(h.Verdict != catalog.VerdictUnreachable && !h.Cancelled()), h.Name))
+		if h.Facts != nil {
+			errs = append(errs, set(m.info, 1, h.Name, fact(h, "os.caption"), fact(h, "os.build"), installedVersion(h)))
+		}
 		if h.Score != nil {
 			errs = append(errs, set(m.score, float64(*h.Score), h.Name))
 		}
