@@ -134,6 +134,9 @@ func TestDemoFirstRun(t *testing.T) {
 			t.Errorf("demo output lacks verdict %s:\n%s", v, stdout)
 		}
 	}
+	if strings.Contains(stdout, "…") {
+		t.Errorf("a table cell was cut short:\n%s", stdout)
+	}
 	for _, want := range []string{"run document written to " + jsonPath, "metrics written to " + promPath} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr does not say %q:\n%s", want, stderr)
