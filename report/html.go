@@ -806,7 +806,7 @@ type mark struct {
 const (
 	timelineWidth = 1000
 	laneHeight    = 38
-	charWidth     = 6.4 // average glyph advance of the 12px label font, for lane packing
+	charWidth     = 7.0 // glyph advance of the 12px label font (bold, digits: the widest), for lane packing; over-estimating costs a lane, under-estimating overlaps
 )
 
 // newTimeline lays the deadlines on an axis from six months before the

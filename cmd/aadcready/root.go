@@ -39,7 +39,7 @@ func toolVersion() string {
 	return buildVersion(bi)
 }
 
-const versionUnknown = "devel (no version or VCS information in this build)"
+const versionUnknown = "devel (no VCS information: built by go run or with -buildvcs=false)"
 
 // buildVersion is the module version (a release tag, or from a git
 // checkout a pseudo-version holding the commit time and revision, with
