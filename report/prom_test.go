@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -138,5 +139,20 @@ func TestPrometheusRules(t *testing.T) {
 		if args[0] == "check" && !strings.Contains(string(out), "3 rules found") {
 			t.Errorf("promtool found other than the 3 documented rules:\n%s", out)
 		}
+	}
+}
+
+// docs/monitoring.md shows the rules file as it is.
+func TestMonitoringDocShowsTheRules(t *testing.T) {
+	rules, err := os.ReadFile("../docs/monitoring/aadcready.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../docs/monitoring.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, append(append([]byte("```yaml\n"), rules...), "```"...)) {
+		t.Error("docs/monitoring.md does not show docs/monitoring/aadcready.rules.yml as it is: copy the file into its yaml block")
 	}
 }

@@ -92,8 +92,10 @@ func newDemoCmd() *cobra.Command {
 		Use:   "demo",
 		Short: "Scan a built-in simulated fleet (no Windows needed)",
 		Long: `Start the built-in simulated fleet on loopback (127.0.10.x:5985, Windows defaults: HTTP with
-sealed NTLM) and scan it like a real inventory: every verdict appears, plus hosts that
-refuse connections, hang and print garbage. Takes the same output flags as scan.
+sealed NTLM; aadc-https over HTTPS on 5986, verified against the fleet's own CA) and scan it
+like a real inventory in about 4 seconds: every verdict appears, plus hosts that refuse
+connections, hang (the host timeout is 4s here) and print garbage. Takes the same output
+flags as scan.
 
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
