@@ -13,8 +13,8 @@ import (
 	"aadcready/results"
 )
 
-// promGauges are the metrics of a run, in the order docs/monitoring.md
-// lists them. Each is a gauge: it says what the last run found.
+// promGauges are the metrics of a run (docs/monitoring.md lists them).
+// Each is a gauge: it says what the last run found.
 type promGauges struct {
 	build, info, verdict, score, deadline, deadlineAt, scanned, duration, reachable, hosts, runStart, runDuration, exitCode *prometheus.GaugeVec
 }
@@ -43,9 +43,9 @@ func newPromGauges(reg *prometheus.Registry) (*promGauges, error) {
 		duration:    g("host_scan_duration_seconds", "How long the host's scan took, retries included.", "host"),
 		reachable:   g("host_reachable", "1 when a WinRM session to the host was established, 0 when it was unreachable or not tried.", "host"),
 		hosts:       g("hosts", "Hosts of the run per verdict.", "verdict"),
-		runStart:    g("run_timestamp_seconds", "When the run started, in seconds since the Unix epoch.").MustCurryWith(nil),
-		runDuration: g("run_duration_seconds", "How long the whole run took.").MustCurryWith(nil),
-		exitCode:    g("run_exit_code", "The run's exit code from its findings: 0 all OK, 1 some host needs action, 2 some host could not be checked, 130 interrupted (before --exit-zero-on-findings).").MustCurryWith(nil),
+		runStart:    g("run_timestamp_seconds", "When the run started, in seconds since the Unix epoch."),
+		runDuration: g("run_duration_seconds", "How long the whole run took."),
+		exitCode:    g("run_exit_code", "The run's exit code from its findings: 0 all OK, 1 some host needs action, 2 some host could not be checked, 130 interrupted (before --exit-zero-on-findings)."),
 	}
 	for _, c := range []prometheus.Collector{m.build, m.info, m.verdict, m.score, m.deadline, m.deadlineAt, m.scanned, m.duration, m.reachable, m.hosts, m.runStart, m.runDuration, m.exitCode} {
 		if err := reg.Register(c); err != nil {
