@@ -28,6 +28,7 @@ import (
 	"aadcready/facts"
 	"aadcready/report"
 	"aadcready/results"
+	"aadcready/test/peer"
 )
 
 // Each payload sets window.__pwned (or opens a dialog) if it ever runs.
@@ -49,11 +50,7 @@ func chromium(t *testing.T) string {
 			return path
 		}
 	}
-	msg := "chromium not found: apt-get install chromium chromium-driver"
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	peer.Missing(t, "chromium", "sudo apt-get install -y chromium chromium-driver", exec.ErrNotFound)
 	return ""
 }
 
