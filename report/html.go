@@ -1020,12 +1020,20 @@ func thousands(n int) string {
 	return b.String()
 }
 
+// ellipsis shortens s to at most n runes for a chart label or a summary
+// cell (the full text is elsewhere on the page). It cuts at a space when
+// one is in the second half, so a word is not cut in two.
 func ellipsis(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	r := []rune(s)
-	return strings.TrimSpace(string(r[:n-1])) + "…"
+	r := []rune(s)[:n-1]
+	if r[len(r)-1] != ' ' && []rune(s)[n-1] != ' ' {
+		if i := strings.LastIndexByte(string(r), ' '); i >= len(string(r))/2 {
+			return strings.TrimSpace(string(r)[:i]) + "…"
+		}
+	}
+	return strings.TrimSpace(string(r)) + "…"
 }
 
 type changesView struct {
