@@ -565,7 +565,7 @@ type chartBar struct {
 const (
 	chartWidth     = 720
 	barRow         = 34
-	labelCharWidth = 7.2 // average advance of the bold 13px chart label font, to truncate before the bars
+	labelCharWidth = 7.8 // advance of the bold 13px chart label font (generous: a long label must stop before the bars)
 )
 
 func verdictChart(ts []tile) chart {

@@ -16,6 +16,10 @@ import (
 	"aadcready/results"
 )
 
+// titles are catalog-like titles as wide as chart labels get unshortened
+// (the first ran into its bar in the demo's report).
+var titles = []string{"AD Connect build within Microsoft support", "Windows Server 2016 before it leaves support", "Requirement with a long descriptive title"}
+
 // denseRun has ten hosts, each with a check due on its own day of one
 // month (and the catalog's dated requirements around it), and long tags.
 func denseRun() *results.Run {
@@ -27,7 +31,7 @@ func denseRun() *results.Run {
 		run.Hosts = append(run.Hosts, results.Host{
 			Name: fmt.Sprintf("aadc%02d.corp.example", i), Verdict: catalog.VerdictOK, Score: &score, Started: asOf,
 			Tags: map[string]string{"environment": "production-west-europe", "owner": "identity-management-team", "change_board": "CAB-Tuesday-weekly"},
-			Checks: []catalog.CheckResult{{ID: fmt.Sprintf("check-%d", i), Title: fmt.Sprintf("Requirement number %d with a long descriptive title", i),
+			Checks: []catalog.CheckResult{{ID: fmt.Sprintf("check-%d", i), Title: fmt.Sprintf("%d: %s", i, titles[i%len(titles)]),
 				Severity: catalog.SeverityWarning, Status: catalog.StatusFail, Due: &due}},
 		})
 	}
@@ -35,8 +39,9 @@ func denseRun() *results.Run {
 	return run
 }
 
-// Ten dates within a month: no two timeline labels overlap, and no tag
-// chip breaks across lines, even in a narrow window.
+// Ten dates within a month: no two timeline labels overlap, no chart label
+// runs into its bar, and no tag chip breaks across lines, even in a narrow
+// window.
 func TestTimelineAndChipsLayout(t *testing.T) {
 	bin := chromium(t)
 	cat, err := catalog.Load()
@@ -68,13 +73,18 @@ func TestTimelineAndChipsLayout(t *testing.T) {
 		return out;
 	})()`
 	// A chip's text on more than one line box: the chip wrapped.
+	// Chart labels that reach into their row's bar track.
+	const labelsOnBars = `Array.from(document.querySelectorAll('svg.chart g')).filter((g) => {
+		const l = g.querySelector('text.lbl'), track = g.querySelector('rect.track');
+		return l && track && l.getBoundingClientRect().right > track.getBoundingClientRect().left;
+	}).map((g) => g.querySelector('text.lbl').textContent)`
 	const brokenChips = `Array.from(document.querySelectorAll('.tag')).filter((e) => {
 		const r = document.createRange();
 		r.selectNodeContents(e);
 		return new Set(Array.from(r.getClientRects()).map((b) => Math.round(b.top))).size > 1;
 	}).map((e) => e.textContent)`
 	for _, width := range []int64{1440, 800, 420} {
-		var labels, chips []string
+		var labels, onBars, chips []string
 		err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Sleep(100*time.Millisecond))
 		if err == nil {
 			labels, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](overlaps))
@@ -82,11 +92,17 @@ func TestTimelineAndChipsLayout(t *testing.T) {
 		if err == nil {
 			chips, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](brokenChips))
 		}
+		if err == nil {
+			onBars, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](labelsOnBars))
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(labels) > 0 {
 			t.Errorf("%d px: timeline labels overlap: %q", width, labels)
+		}
+		if len(onBars) > 0 {
+			t.Errorf("%d px: chart labels reach into their bars: %q", width, onBars)
 		}
 		if len(chips) > 0 {
 			t.Errorf("%d px: tag chips broken across lines: %q", width, chips)
