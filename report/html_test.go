@@ -746,7 +746,7 @@ func TestEllipsisCutsBetweenWords(t *testing.T) {
 		{"probe aadconnect malformed", 12, "probe…"},
 		{"probe aadconnect malformed", 17, "probe aadconnect…"},
 		{"probe aadconnect malformed", 18, "probe aadconnect…"},
-		{"averyveryverylongtoken", 10, "averyvery…"}, // no space to cut at
+		{"averyveryverylongtoken", 10, "averyvery…"},   // no space to cut at
 		{"a averyveryverylongtoken", 10, "a averyve…"}, // the space is too early
 	} {
 		if got := ellipsis(c.in, c.n); got != c.want {
