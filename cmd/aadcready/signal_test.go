@@ -108,6 +108,7 @@ func (c *child) wait(t *testing.T) int {
 	case <-exited:
 	case <-time.After(2 * time.Minute):
 		c.cmd.Process.Kill()
+		<-exited // Wait has set ProcessState; the cleanup reads it
 		t.Fatalf("the scan did not end:\n%s", c.errText())
 	}
 	return c.cmd.ProcessState.ExitCode()
