@@ -62,7 +62,7 @@ func TestDated(t *testing.T) {
 		"2022-08-31 aadc-v2",
 		"2025-04-30 aadc-build-wizard-signin",
 		"2026-09-30 aadc-build-2-5-79",
-		"2027-01-12 os-ws2016-end-of-support",
+		"2027-01-13 os-ws2016-end-of-support",
 		"2027-04-07 aadc-app-auth",
 	}
 	if !slices.Equal(got, want) {
@@ -73,6 +73,8 @@ func TestDated(t *testing.T) {
 const minimalCatalog = `version: test
 product:
   uninstall_names: [Microsoft Entra Connect Sync]
+builds_source: https://example.com/builds
+builds_checked: 2026-12-03
 builds:
   - {build: 2.6.92.0, released: 2026-09-23}
 requirements:
@@ -84,6 +86,7 @@ requirements:
     rule: {kind: aadc_installed}
     remediation: nothing
     source: https://example.com/installed
+    checked: 2026-12-03
     confidence: C
   - id: dotnet
     title: .NET
@@ -94,6 +97,7 @@ requirements:
     effective: 2026-01-01
     remediation: install it
     source: https://example.com/dotnet
+    checked: 2026-12-03
     confidence: 3P
 `
 

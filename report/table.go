@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -29,17 +28,17 @@ func newTable(w io.Writer, maxWidth int) *tablewriter.Table {
 // ASCII so it survives any console code page and a copy into an e-mail.
 func WriteTable(w io.Writer, run *results.Run) error {
 	t := newTable(w, 60)
-	t.Header("HOST", "VERDICT", "SCORE", "BLOCKING / REASON")
+	t.Header("HOST", "VERDICT", "SCORE", "BLOCKING / REASON", "NEXT DEADLINE")
 	for _, h := range run.Hosts {
 		score := "-"
 		if h.Score != nil {
-			score = strconv.Itoa(*h.Score)
+			score = scoreText(*h.Score, h.ScorePartial)
 		}
 		why := strings.Join(h.Blocking, ", ")
 		if why == "" || h.Verdict.CouldNotCheck() {
 			why = h.Reason
 		}
-		if err := t.Append(TerminalSafe(h.Name), string(h.Verdict), score, TerminalSafe(shorten(why, maxWhy))); err != nil {
+		if err := t.Append(TerminalSafe(h.Name), string(h.Verdict), score, TerminalSafe(shorten(why, maxWhy)), deadlineText(h.NextDeadline)); err != nil {
 			return err
 		}
 	}
