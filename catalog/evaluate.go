@@ -220,7 +220,7 @@ func (c *Catalog) decide(ev *Evaluation, today day) {
 	ev.Stopped = c.stopped(ev.Checks)
 	ev.Reason, ev.NextStep = explain(ev, deciding, today)
 	if ev.Stopped != "" {
-		ev.Reason = "HAS STOPPED SYNCING (" + ev.Stopped + "); " + ev.Reason
+		ev.Reason = "HAS STOPPED SYNCING: " + ev.Stopped + "; " + ev.Reason
 	}
 	ev.Score, ev.ScorePartial = score(ev.Checks, known.verdict())
 }
@@ -230,7 +230,7 @@ func (c *Catalog) decide(ev *Evaluation, today day) {
 func (c *Catalog) stopped(checks []CheckResult) string {
 	for i, ch := range checks {
 		if _, ok := c.Requirements[i].rule.(lastExportRule); ok && ch.Status == StatusFail {
-			return ch.Reason
+			return strings.TrimSuffix(ch.Reason, ": "+stoppedSyncing)
 		}
 	}
 	return ""

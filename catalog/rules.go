@@ -753,6 +753,7 @@ type lastExportRule struct{ maxHours int }
 const (
 	factExportAge  = "sync.last_export_age_hours"
 	factExportTime = "sync.last_export_utc"
+	stoppedSyncing = "this host has stopped syncing"
 )
 
 func (lastExportRule) keys() []string { return []string{factExportAge, factExportTime} }
@@ -765,7 +766,7 @@ func (r lastExportRule) eval(e *env) outcome {
 	f := e.set.Get(factExportAge)
 	switch f.Status {
 	case facts.StatusAbsent:
-		return outcome{status: StatusFail, reason: "no successful export to Entra ID in the run history: this host has stopped syncing"}
+		return outcome{status: StatusFail, reason: "no successful export to Entra ID in the run history: " + stoppedSyncing}
 	case facts.StatusOK:
 	default:
 		return outcome{status: StatusCouldNotCheck, reason: factExportAge + ": " + f.Reason}
@@ -779,7 +780,7 @@ func (r lastExportRule) eval(e *env) outcome {
 		when = " (" + t + ")"
 	}
 	if h >= int64(r.maxHours) {
-		return outcome{status: StatusFail, reason: fmt.Sprintf("last successful export to Entra ID %s ago%s: this host has stopped syncing", hoursText(h), when)}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("last successful export to Entra ID %s ago%s: %s", hoursText(h), when, stoppedSyncing)}
 	}
 	return outcome{status: StatusPass, reason: fmt.Sprintf("last successful export to Entra ID %s ago%s", hoursText(h), when)}
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"strconv"
 
 	"aadcready/catalog"
@@ -16,15 +15,5 @@ func scoreText(score int, partial bool) string {
 	return strconv.Itoa(score)
 }
 
-// deadlineText is a host's next deadline in words, e.g.
-// "2027-04-07 (125 days): fix (aadc-app-auth)"; "" when there is none.
-func deadlineText(d *catalog.Deadline) string {
-	if d == nil {
-		return ""
-	}
-	days := "days"
-	if d.DaysLeft == 1 {
-		days = "day"
-	}
-	return fmt.Sprintf("%s (%d %s): %s (%s)", d.Date, d.DaysLeft, days, d.Action, d.Check)
-}
+// deadlineText is a host's next deadline in words; "" when there is none.
+func deadlineText(d *catalog.Deadline) string { return d.String() }

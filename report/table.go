@@ -37,6 +37,8 @@ func WriteTable(w io.Writer, run *results.Run) error {
 		why := strings.Join(h.Blocking, ", ")
 		if why == "" || h.Verdict.CouldNotCheck() {
 			why = h.Reason
+		} else if h.StoppedSyncing != "" {
+			why = "HAS STOPPED SYNCING; " + why
 		}
 		if err := t.Append(TerminalSafe(h.Name), string(h.Verdict), score, TerminalSafe(shorten(why, maxWhy)), deadlineText(h.NextDeadline)); err != nil {
 			return err
