@@ -51,8 +51,8 @@ func TestEvaluateHosts(t *testing.T) {
 			}),
 			asOf: nov26, verdict: VerdictFixThenUpgrade, blocking: []string{"tls12-dotnet", "aadc-build-2-5-79", "aadc-build-support"},
 			reason: "tls.net4.sch_use_strong_crypto absent (want 1)",
-			next: "fix on this server: set the four .NET strong-crypto values (SystemDefaultTlsVersions, SchUseStrongCrypto) to 1 and restart (tls12-dotnet); " +
-				"then upgrade AD Connect in place to the newest build: AD Connect 2.5.79.0 or later",
+			next: "fix on this server: set the four .NET strong-crypto values to 1 and restart (tls12-dotnet); " +
+				"then upgrade AD Connect in place to the newest build: builds below 2.5.79.0 stopped syncing on 2026-09-30",
 		},
 		{
 			name: "2.4.131.0 without the .NET TLS values: TLS enforcement no longer required, upgrade only", host: ws2019.with(onBuild("2.4.131.0")).with(hostFacts{
@@ -258,7 +258,7 @@ func TestAsOf(t *testing.T) {
 			app.Due == nil || !app.Due.Equal(date("2027-04-07")) || !strings.HasPrefix(app.Reason, "due 2027-04-07 (132 days): ") {
 			t.Errorf("2026-11-26: %+v\n%s", app, dump(ev))
 		}
-		if !strings.HasPrefix(ev.NextStep, "before 2027-02-02 (68 days): replace a retired, recalled or expiring build (aadc-build-support)") {
+		if !strings.HasPrefix(ev.NextStep, "before 2027-02-02 (68 days): the build is retired, recalled or near its end of support (aadc-build-support)") {
 			t.Errorf("next step %q should name the coming deadline", ev.NextStep)
 		}
 		if s := checkByID(t, ev, "aadc-build-support"); s.Status != StatusFail || !strings.Contains(s.Reason, "2027-02-02 (68 days)") {

@@ -35,7 +35,7 @@ func TestReviewRules(t *testing.T) {
 		// Build support: retired and recalled builds need an upgrade as of the as-of day.
 		{"current build is supported", ws2019, dec03, "aadc-build-support", StatusPass, "", "", VerdictOK, "none"},
 		{"retired 2.5.79.0", ws2019.with(onBuild("2.5.79.0")), dec03, "aadc-build-support", StatusFail, SeverityBlocker, ActionUpgrade, VerdictUpgrade,
-			"upgrade AD Connect in place to the newest build: replace a retired, recalled or expiring build"},
+			"upgrade AD Connect in place to the newest build: the build is retired, recalled or near its end of support"},
 		{"2.5.79.0 was still supported on 2026-10-22", ws2019.with(onBuild("2.5.79.0")), date("2026-10-22"), "aadc-build-support", StatusFail, SeverityWarning, ActionUpgrade, VerdictOK,
 			"before 2026-10-23 (1 days)"},
 		{"recalled 2.6.79.0", ws2019.with(onBuild("2.6.79.0")), dec03, "aadc-build-support", StatusFail, SeverityBlocker, ActionUpgrade, VerdictUpgrade, "upgrade AD Connect in place"},
@@ -69,11 +69,11 @@ func TestReviewRules(t *testing.T) {
 		{"legacy identity on 2.6.84.0 today: OK, due 2027-04-07", ws2019.with(onBuild("2.6.84.0")).with(sa), dec03, "aadc-app-auth", StatusFail, SeverityWarning, ActionFix, VerdictOK,
 			"before 2027-04-07 (125 days): switch to application-based authentication by hand"},
 		{"2.6.3.0 with Application identity after the deadline: UPGRADE", ws2019.with(onBuild("2.6.3.0")).with(app), apr08, "aadc-app-auth", StatusFail, SeverityBlocker, ActionUpgrade, VerdictUpgrade,
-			"reach 2.6.84.0 or later, then switch to application-based authentication"},
-		{"2.6.3.0 on ServiceAccount after the deadline: UPGRADE, not fix then upgrade", ws2019.with(onBuild("2.6.3.0")).with(sa), apr08, "aadc-app-auth", StatusFail, SeverityBlocker, ActionUpgrade, VerdictUpgrade, "reach 2.6.84.0"},
+			"2.6.84.0 or later is needed, then the switch to application-based authentication"},
+		{"2.6.3.0 on ServiceAccount after the deadline: UPGRADE, not fix then upgrade", ws2019.with(onBuild("2.6.3.0")).with(sa), apr08, "aadc-app-auth", StatusFail, SeverityBlocker, ActionUpgrade, VerdictUpgrade, "2.6.84.0 or later is needed"},
 		{"identity unreadable on 2.6.92.0 after the deadline", ws2019.with(hostFacts{"adsync.connector_identity_type": denied}), apr08, "aadc-app-auth", StatusCouldNotCheck, SeverityBlocker, ActionFix, VerdictIncomplete, "rescan"},
 		{"identity unreadable on 2.6.92.0 today: decides only from the date on", ws2019.with(hostFacts{"adsync.connector_identity_type": denied}), dec03, "aadc-app-auth", StatusCouldNotCheck, SeverityWarning, ActionFix, VerdictOK, "none"},
-		{"identity unreadable below 2.6.84.0: the build decides", ws2019.with(onBuild("2.6.3.0")).with(hostFacts{"adsync.connector_identity_type": denied}), apr08, "aadc-app-auth", StatusFail, SeverityBlocker, ActionUpgrade, VerdictUpgrade, "reach 2.6.84.0"},
+		{"identity unreadable below 2.6.84.0: the build decides", ws2019.with(onBuild("2.6.3.0")).with(hostFacts{"adsync.connector_identity_type": denied}), apr08, "aadc-app-auth", StatusFail, SeverityBlocker, ActionUpgrade, VerdictUpgrade, "2.6.84.0 or later is needed"},
 
 		// Windows Server 2016: last supported day 2027-01-12.
 		{"2016 on its last supported day", ws2019.with(hostFacts{"os.build": 14393}), date("2027-01-12"), "os-ws2016-end-of-support", StatusFail, SeverityWarning, ActionMigrate, VerdictOK, "before 2027-01-13 (1 days)"},

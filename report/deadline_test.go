@@ -21,7 +21,7 @@ func deadlineRun() *results.Run {
 		{Name: "aadc-tls-off", Verdict: catalog.VerdictFix, Score: score(78), Blocking: []string{"tls12-schannel"},
 			NextStep: "change on this server (no upgrade needed): turn TLS 1.2 back on in SCHANNEL (tls12-schannel)"},
 		{Name: "aadc-stale", Verdict: catalog.VerdictUpgrade, Score: score(41), ScorePartial: true, Blocking: []string{"aadc-build-support"},
-			StoppedSyncing: "last successful export to Entra ID 9 days ago"},
+			NextStep: "upgrade AD Connect in place to the newest build: retired build (aadc-build-support)", StoppedSyncing: "last successful export to Entra ID 9 days ago"},
 	}}
 	run.Summarize()
 	return run

@@ -493,6 +493,9 @@ func newCheckView(c catalog.CheckResult, reqs map[string]catalog.Requirement) ch
 	}
 	if c.Due != nil {
 		cv.Due = c.Due.Format(time.DateOnly)
+		if c.DaysLeft != nil {
+			cv.Due += fmt.Sprintf(" (%d days left)", *c.DaysLeft)
+		}
 	}
 	for _, it := range c.Evidence {
 		cv.Evidence = append(cv.Evidence, [2]string{it.Fact, it.Value})

@@ -28,14 +28,15 @@ func newTable(w io.Writer, maxWidth int) *tablewriter.Table {
 // ASCII so it survives any console code page and a copy into an e-mail.
 func WriteTable(w io.Writer, run *results.Run) error {
 	t := newTable(w, 60)
-	t.Header("HOST", "VERDICT", "SCORE", "BLOCKING / REASON", "NEXT DEADLINE")
+	t.Header("HOST", "VERDICT", "SCORE", "WHAT TO DO / REASON", "NEXT DEADLINE")
 	for _, h := range run.Hosts {
 		score := "-"
 		if h.Score != nil {
 			score = scoreText(*h.Score, h.ScorePartial)
 		}
-		why := strings.Join(h.Blocking, ", ")
-		if why == "" || h.Verdict.CouldNotCheck() {
+		// What to do, in words, for a host that needs work; why, for the rest.
+		why := h.NextStep
+		if !h.Verdict.NeedsAction() || why == "" {
 			why = h.Reason
 		} else if h.StoppedSyncing != "" {
 			why = "HAS STOPPED SYNCING; " + why
