@@ -120,6 +120,10 @@ type CheckResult struct {
 	DaysLeft      *int       `json:"days_left,omitempty"` // days from the as-of day to a future Due
 	Waiver        *Waiver    `json:"waiver,omitempty"`    // the waiver applied, or the expired one that no longer applies
 	WaiverExpired bool       `json:"waiver_expired,omitempty"`
+
+	// appliesUnknown: could not be checked because it could not be told
+	// whether the requirement applies (such a check sets no deadline).
+	appliesUnknown bool
 }
 
 // Evaluation is the judgement of one host.

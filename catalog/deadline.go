@@ -32,14 +32,15 @@ func (d *Deadline) String() string {
 
 // nextDeadline is the earliest check date after today on which a check that
 // is not waived will fail: a dated requirement the host fails (or could not
-// check) before its date, or the installed build's end of support. On the
+// check, though it applies) before its date, or the installed build's end of
+// support. On the
 // same day a known failure wins over an unverified one; otherwise ties keep
 // catalog order.
 func nextDeadline(checks []CheckResult, today day) *Deadline {
 	var best *Deadline
 	var bestDay day
 	for _, ch := range checks {
-		if ch.Due == nil || ch.Status == StatusWaived || ch.Status == StatusNotApplicable {
+		if ch.Due == nil || ch.Status == StatusWaived || ch.Status == StatusNotApplicable || ch.appliesUnknown {
 			continue
 		}
 		d := dayOf(*ch.Due)

@@ -52,6 +52,7 @@ func (r *Requirement) check(e *env, opt Options) CheckResult {
 			o = outcome{status: StatusNotApplicable, reason: "does not apply: " + o.reason}
 		case StatusCouldNotCheck:
 			o.reason = "could not tell whether it applies: " + o.reason
+			res.appliesUnknown = true
 		}
 	}
 	if r.appliesWhen == nil || o.status == StatusPass {

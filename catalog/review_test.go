@@ -225,3 +225,16 @@ func TestScoreFollowsTheWork(t *testing.T) {
 		}
 	}
 }
+
+// A dated check whose applicability is unknown sets no deadline: an
+// unreadable OS build does not put every host under the Windows Server 2016
+// date.
+func TestNoDeadlineFromUnknownApplicability(t *testing.T) {
+	ev := loadCatalog(t).Evaluate(ws2019.with(hostFacts{"os.build": unknown("denied")}).set(t), Options{AsOf: dec03})
+	if ch := checkByID(t, ev, "os-ws2016-end-of-support"); ch.Status != StatusCouldNotCheck {
+		t.Fatalf("os-ws2016-end-of-support: %s", ch.Status)
+	}
+	if ev.NextDeadline != nil {
+		t.Errorf("next deadline %+v, want none", ev.NextDeadline)
+	}
+}
