@@ -161,6 +161,11 @@ type Requirement struct {
 	Confidence  string    // C, 3P, U or ! as in the reference
 	Note        string    // which side a disputed or unconfirmed fact takes
 	Effective   time.Time // zero: undated; else a failure is a warning before this day
+	// UnknownKeepsVerdict: when this blocker could not be checked, the
+	// host is not held INCOMPLETE for it (the check still says could not
+	// check, and the score is partial). For operating-state checks whose
+	// facts were never collected before (older runs, denied cmdlets).
+	UnknownKeepsVerdict bool
 
 	rule        rule
 	appliesWhen rule

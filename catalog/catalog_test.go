@@ -111,6 +111,9 @@ func TestParseErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"unknown key", []string{"    title: .NET\n", "    title: .NET\n    colour: red\n"}, "field colour not found"},
+		{"unknown policy", []string{"    confidence: 3P\n", "    confidence: 3P\n    unknown: ignore\n"}, `unknown "ignore" is not keep_verdict`},
+		{"no checked date", []string{"    checked: 2026-12-03\n    confidence: 3P\n", "    confidence: 3P\n"}, `checked: "" is not a date`},
+		{"no builds source", []string{"builds_source: https://example.com/builds\n", ""}, `builds_source: source "" is not an https URL`},
 		{"unknown fact", []string{"[dotnet.release]", "[dotnet.relase]"}, `requirement dotnet: facts: unknown fact "dotnet.relase"`},
 		{"unknown fact in a rule", []string{"fact: dotnet.release", "fact: dotnet.relase"}, `unknown fact "dotnet.relase"`},
 		{"bad date", []string{"effective: 2026-01-01", "effective: 2026-13-01"}, `requirement dotnet: effective "2026-13-01" is not a date`},

@@ -60,8 +60,12 @@ func renderDoc(c *Catalog) []byte {
 		if r.Note != "" {
 			conf += ": " + r.Note
 		}
+		rule := r.Rule
+		if r.UnknownKeepsVerdict {
+			rule += "; could not check does not hold the verdict"
+		}
 		p("| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.ID, r.Severity, r.Action, codes(r.Facts),
-			cell(r.Rule), cell(r.AppliesWhen), date, link(r.Source)+" ("+r.Checked+")", cell(conf))
+			cell(rule), cell(r.AppliesWhen), date, link(r.Source)+" ("+r.Checked+")", cell(conf))
 	}
 
 	p("\n## Deadlines\n\n| date | requirement | checks |\n|---|---|---|\n")

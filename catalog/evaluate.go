@@ -189,7 +189,9 @@ func (c *Catalog) decide(ev *Evaluation, today day) {
 		case StatusFail:
 			known |= actionBits[ch.Action]
 		case StatusCouldNotCheck:
-			maybe |= actionBits[ch.Action]
+			if !c.Requirements[i].UnknownKeepsVerdict {
+				maybe |= actionBits[ch.Action]
+			}
 		}
 	}
 
@@ -204,7 +206,8 @@ func (c *Catalog) decide(ev *Evaluation, today day) {
 		ev.Verdict = VerdictIncomplete
 		for i := range ev.Checks {
 			ch := &ev.Checks[i]
-			if ch.Status == StatusCouldNotCheck && ch.Severity == SeverityBlocker && actionBits[ch.Action]&^known != 0 {
+			if ch.Status == StatusCouldNotCheck && ch.Severity == SeverityBlocker && actionBits[ch.Action]&^known != 0 &&
+				!c.Requirements[i].UnknownKeepsVerdict {
 				deciding = append(deciding, ch)
 			}
 		}
@@ -297,6 +300,17 @@ func explain(ev *Evaluation, deciding []*CheckResult, today day) (reason, next s
 	if len(warnings) > 0 {
 		reason += fmt.Sprintf("; %d warning(s)", len(warnings))
 	}
+	// Blockers that could not be checked but do not hold the verdict
+	// (Requirement.UnknownKeepsVerdict) are named, never hidden.
+	var unknown []*CheckResult
+	for i := range ev.Checks {
+		if ch := &ev.Checks[i]; ch.Status == StatusCouldNotCheck && ch.Severity == SeverityBlocker {
+			unknown = append(unknown, ch)
+		}
+	}
+	if len(unknown) > 0 {
+		reason += "; could not check " + ids(unknown)
+	}
 	var soonest *CheckResult
 	for _, ch := range warnings {
 		if ch.Due != nil && dayOf(*ch.Due) > today && (soonest == nil || ch.Due.Before(*soonest.Due)) {
@@ -309,6 +323,8 @@ func explain(ev *Evaluation, deciding []*CheckResult, today day) (reason, next s
 			int(dayOf(*soonest.Due)-today), soonest.Step, soonest.ID)
 	case len(warnings) > 0:
 		next = "none required; review the warnings: " + ids(warnings)
+	case len(unknown) > 0:
+		next = "none known; clear what stopped " + ids(unknown) + " and rescan"
 	default:
 		next = "none"
 	}

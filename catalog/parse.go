@@ -56,6 +56,8 @@ type fileRequirement struct {
 	Checked     string            `yaml:"checked"`
 	Confidence  string            `yaml:"confidence"`
 	Note        string            `yaml:"note"`
+	// unknown: keep_verdict marks Requirement.UnknownKeepsVerdict.
+	Unknown string `yaml:"unknown"`
 }
 
 type fileOmission struct {
@@ -212,6 +214,16 @@ func compileRequirement(fr fileRequirement) (Requirement, error) {
 	}
 	if err := checkDate(r.Checked); err != nil {
 		return r, fmt.Errorf("checked: %w", err)
+	}
+	switch fr.Unknown {
+	case "":
+	case "keep_verdict":
+		r.UnknownKeepsVerdict = true
+		if r.Severity != SeverityBlocker {
+			return r, errors.New("unknown: keep_verdict only makes sense on a blocker")
+		}
+	default:
+		return r, fmt.Errorf("unknown %q is not keep_verdict", fr.Unknown)
 	}
 	for a, text := range r.Steps {
 		if !slices.Contains([]string{ActionMigrate, ActionFix, ActionUpgrade}, a) || text == "" {

@@ -90,12 +90,15 @@ func TestReviewRules(t *testing.T) {
 		{"scheduler running", ws2019, dec03, "adsync-scheduler-suspended", StatusPass, "", "", VerdictOK, "none"},
 		{"scheduler suspended: FIX", ws2019.with(hostFacts{"adsync.scheduler_suspended": true}), dec03, "adsync-scheduler-suspended", StatusFail, SeverityBlocker, ActionFix, VerdictFix,
 			"resume the sync scheduler (Set-ADSyncScheduler -SchedulerSuspended $false)"},
-		{"scheduler state unreadable", ws2019.with(hostFacts{"adsync.scheduler_suspended": denied}), dec03, "adsync-scheduler-suspended", StatusCouldNotCheck, SeverityBlocker, ActionFix, VerdictIncomplete, "rescan"},
+		// Operating state that older runs and denied ADSync cmdlets do not give
+		// does not hold the verdict (unknown: keep_verdict); the reason names it.
+		{"scheduler state unreadable", ws2019.with(hostFacts{"adsync.scheduler_suspended": denied}), dec03, "adsync-scheduler-suspended", StatusCouldNotCheck, SeverityBlocker, ActionFix, VerdictOK,
+			"none known; clear what stopped adsync-scheduler-suspended and rescan"},
 		{"sync cycle off: FIX", ws2019.with(hostFacts{"adsync.sync_cycle_enabled": false}), dec03, "adsync-sync-cycle", StatusFail, SeverityBlocker, ActionFix, VerdictFix, "turn the sync cycle back on"},
-		{"sync cycle unreadable", ws2019.with(hostFacts{"adsync.sync_cycle_enabled": denied}), dec03, "adsync-sync-cycle", StatusCouldNotCheck, SeverityBlocker, ActionFix, VerdictIncomplete, "rescan"},
+		{"sync cycle unreadable", ws2019.with(hostFacts{"adsync.sync_cycle_enabled": denied}), dec03, "adsync-sync-cycle", StatusCouldNotCheck, SeverityBlocker, ActionFix, VerdictOK, "rescan"},
 		{"no certificate event", ws2019, dec03, "cert-rotation-expired", StatusPass, "", "", VerdictOK, "none"},
 		{"event 1012: certificate expired, FIX", ws2019.with(hostFacts{"certrot.error_events": 2}), dec03, "cert-rotation-expired", StatusFail, SeverityBlocker, ActionFix, VerdictFix, "rotate the expired application certificate"},
-		{"Application log unreadable", ws2019.with(hostFacts{"certrot.error_events": denied}), dec03, "cert-rotation-expired", StatusCouldNotCheck, SeverityBlocker, ActionFix, VerdictIncomplete, "rescan"},
+		{"Application log unreadable", ws2019.with(hostFacts{"certrot.error_events": denied}), dec03, "cert-rotation-expired", StatusCouldNotCheck, SeverityBlocker, ActionFix, VerdictOK, "rescan"},
 		{"event 1011: a warning", ws2019.with(hostFacts{"certrot.warning_events": 1}), dec03, "cert-rotation-warning", StatusFail, SeverityWarning, ActionNone, VerdictOK, "cert-rotation-warning"},
 		{"event 1011 unreadable", ws2019.with(hostFacts{"certrot.warning_events": denied}), dec03, "cert-rotation-warning", StatusCouldNotCheck, SeverityWarning, ActionNone, VerdictOK, ""},
 		{"TPM not ready: info", ws2019.with(hostFacts{"tpm.ready": false}), dec03, "tpm-ready", StatusFail, SeverityInfo, ActionNone, VerdictOK, "none"},
@@ -236,5 +239,24 @@ func TestNoDeadlineFromUnknownApplicability(t *testing.T) {
 	}
 	if ev.NextDeadline != nil {
 		t.Errorf("next deadline %+v, want none", ev.NextDeadline)
+	}
+}
+
+// A 2.6.92.0 host whose ADSync cmdlets are all denied is OK before
+// 2027-04-07 (the identity decides only from that date on) and INCOMPLETE
+// after it; the reason names what could not be checked.
+func TestADSyncDenied(t *testing.T) {
+	c := loadCatalog(t)
+	h := ws2019.with(hostFacts{
+		"adsync.staging_mode": unknown("denied"), "adsync.sync_cycle_enabled": unknown("denied"),
+		"adsync.scheduler_suspended": unknown("denied"), "adsync.auto_upgrade": unknown("denied"),
+		"adsync.connector_identity_type": unknown("denied"), "certrot.error_events": unknown("denied"),
+	}).set(t)
+	ev := c.Evaluate(h, Options{AsOf: dec03})
+	if ev.Verdict != VerdictOK || !strings.Contains(ev.Reason, "could not check adsync-scheduler-suspended, adsync-sync-cycle, cert-rotation-expired") || !ev.ScorePartial {
+		t.Errorf("today: %s", dump(ev))
+	}
+	if ev := c.Evaluate(h, Options{AsOf: apr08}); ev.Verdict != VerdictIncomplete || !slices.Equal(ev.Blocking, []string{"aadc-app-auth"}) {
+		t.Errorf("2027-04-08: %s", dump(ev))
 	}
 }
