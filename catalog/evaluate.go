@@ -33,7 +33,9 @@ func (c *Catalog) Evaluate(f *facts.Set, opt Options) Evaluation {
 		ev.Checks[i] = c.Requirements[i].check(e, opt)
 	}
 	c.decide(&ev, e.today)
-	ev.NextDeadline = nextDeadline(ev.Checks, e.today)
+	if ev.Verdict != VerdictNotInstalled { // a server without AD Connect has no AD Connect deadline
+		ev.NextDeadline = nextDeadline(ev.Checks, e.today)
+	}
 	return ev
 }
 
