@@ -171,7 +171,7 @@ func TestNextDeadline(t *testing.T) {
 			&Deadline{Date: "2027-01-13", DaysLeft: 41, Action: ActionMigrate, Check: "os-ws2016-end-of-support"}},
 		{"no AD Connect on Windows Server 2016: no deadline", ws2019.with(hostFacts{"os.build": 14393,
 			"aadc.wizard_path": absent, "aadc.wizard_version": absent, "aadc.uninstall_entries": []string{}, "adsync.service_state": absent}), nil},
-				{"identity unreadable: the date, unverified", ws2019.with(hostFacts{"adsync.connector_identity_type": unknown("denied")}),
+		{"identity unreadable: the date, unverified", ws2019.with(hostFacts{"adsync.connector_identity_type": unknown("denied")}),
 			&Deadline{Date: "2027-04-07", DaysLeft: 125, Action: ActionFix, Check: "aadc-app-auth", Unverified: true}},
 	}
 	for _, tt := range tests {
