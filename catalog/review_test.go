@@ -111,6 +111,12 @@ func TestReviewRules(t *testing.T) {
 		{"run history unreadable", ws2019.with(hostFacts{"sync.last_export_age_hours": denied}), dec03, "sync-last-export", StatusCouldNotCheck, SeverityWarning, ActionNone, VerdictOK, ""},
 		{"a staging server never exports", ws2019.with(hostFacts{"adsync.staging_mode": true, "sync.last_export_age_hours": absent}), dec03, "sync-last-export", StatusNotApplicable, "", "", VerdictOK, ""},
 
+		// The virtual account cannot be used on a domain controller.
+		{"DC with a gMSA", ws2019.with(hostFacts{"domain.role": 5, "adsync.service_account": `CONTOSO\gmsa-adsync$`}), dec03, "adsync-virtual-account-on-dc", StatusPass, "", "", VerdictOK, ""},
+		{"DC with the virtual account: a warning", ws2019.with(hostFacts{"domain.role": 4}), dec03, "adsync-virtual-account-on-dc", StatusFail, SeverityWarning, ActionNone, VerdictOK, "adsync-virtual-account-on-dc"},
+		{"DC, service account unreadable", ws2019.with(hostFacts{"domain.role": 5, "adsync.service_account": denied}), dec03, "adsync-virtual-account-on-dc", StatusCouldNotCheck, SeverityWarning, ActionNone, VerdictOK, ""},
+		{"member server", ws2019, dec03, "adsync-virtual-account-on-dc", StatusNotApplicable, "", "", VerdictOK, "none"},
+
 		// Configuration on a current build is FIX, not FIX_THEN_UPGRADE.
 		{"workgroup server: FIX", ws2019.with(hostFacts{"domain.part_of_domain": false}), dec03, "domain-joined", StatusFail, SeverityBlocker, ActionFix, VerdictFix, "Server is domain-joined (domain-joined)"},
 	}
