@@ -124,7 +124,7 @@ func (r actionRule) eval(e *env) outcome {
 	return o
 }
 
-func (r actionRule) String() string { return r.rule.String() + " [else " + r.action + "]" }
+func (r actionRule) String() string { return r.rule.String() + ", else " + r.action }
 
 func compileKind(s ruleSpec) (rule, error) {
 	allowed, ok := kindParams[s.Kind]
