@@ -51,7 +51,8 @@ func WriteHostsCSV(w io.Writer, run *results.Run) error {
 			strconv.FormatBool(h.ScorePartial),
 		}
 		if d := h.NextDeadline; d != nil {
-			row = append(row, d.Date, strconv.Itoa(d.DaysLeft), d.Action, d.Check)
+			// A run document read back is untrusted: its text goes through text().
+			row = append(row, text(d.Date), strconv.Itoa(d.DaysLeft), text(d.Action), text(d.Check))
 		} else {
 			row = append(row, "", "", "", "")
 		}

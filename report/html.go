@@ -324,8 +324,8 @@ type hostView struct {
 	Failure          *results.Failure
 	Attempts         []attemptView
 	Reason, NextStep string
-	// Deadline is the next deadline in words ("2027-04-07, in 125 days: fix
-	// (aadc-app-auth)"); Stopped why the host has stopped syncing.
+	// Deadline is the next deadline in words ("2027-04-07 (125 days): fix
+	// (aadc-app-auth)"); Stopped says why the host has stopped syncing.
 	Deadline, Stopped string
 }
 

@@ -41,7 +41,7 @@ func WriteTable(w io.Writer, run *results.Run) error {
 		} else if h.StoppedSyncing != "" {
 			why = "HAS STOPPED SYNCING; " + why
 		}
-		if err := t.Append(TerminalSafe(h.Name), string(h.Verdict), score, TerminalSafe(shorten(why, maxWhy)), deadlineText(h.NextDeadline)); err != nil {
+		if err := t.Append(TerminalSafe(h.Name), string(h.Verdict), score, TerminalSafe(shorten(why, maxWhy)), TerminalSafe(deadlineText(h.NextDeadline))); err != nil {
 			return err
 		}
 	}
