@@ -146,7 +146,7 @@ func TestEvaluateHosts(t *testing.T) {
 		{
 			name: "workgroup server must be joined", host: ws2019.with(hostFacts{"domain.part_of_domain": false}),
 			asOf: nov26, verdict: VerdictFix, blocking: []string{"domain-joined"},
-			next: "change on this server (no upgrade needed): Server is domain-joined (domain-joined)",
+			next: "change on this server (no upgrade needed): join the server to the domain (domain-joined)",
 		},
 		{
 			name: "Windows Server 2025 without KB5070773", host: ws2019.with(hostFacts{"os.build": 26100, "os.ubr": 4946}),

@@ -118,7 +118,7 @@ func TestReviewRules(t *testing.T) {
 		{"member server", ws2019, dec03, "adsync-virtual-account-on-dc", StatusNotApplicable, "", "", VerdictOK, "none"},
 
 		// Configuration on a current build is FIX, not FIX_THEN_UPGRADE.
-		{"workgroup server: FIX", ws2019.with(hostFacts{"domain.part_of_domain": false}), dec03, "domain-joined", StatusFail, SeverityBlocker, ActionFix, VerdictFix, "Server is domain-joined (domain-joined)"},
+		{"workgroup server: FIX", ws2019.with(hostFacts{"domain.part_of_domain": false}), dec03, "domain-joined", StatusFail, SeverityBlocker, ActionFix, VerdictFix, "join the server to the domain (domain-joined)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
