@@ -95,7 +95,10 @@ func whyVerdict(h *results.Host) string {
 		titles[c.ID] = c.Title
 		if c.Severity == catalog.SeverityWarning && c.Status == catalog.StatusFail {
 			warn := c.Title
-			if c.Due != nil {
+			switch {
+			case c.Due != nil && c.DaysLeft != nil:
+				warn += fmt.Sprintf(" (due %s, %d days)", c.Due.Format(time.DateOnly), *c.DaysLeft)
+			case c.Due != nil:
 				warn += " (due " + c.Due.Format(time.DateOnly) + ")"
 			}
 			warnings = append(warnings, warn)
