@@ -133,6 +133,17 @@ var ws2019 = hostFacts{
 	"adsync.scheduler_suspended":     false,
 	"adsync.auto_upgrade":            "Enabled",
 	"adsync.connector_identity_type": "Application",
+
+	"autoupgrade.detail":         "Enabled",
+	"certrot.warning_events":     0,
+	"certrot.error_events":       0,
+	"tpm.present":                true,
+	"tpm.ready":                  true,
+	"sync.entra_connector":       "contoso.onmicrosoft.com - AAD",
+	"sync.last_runs":             []string{"contoso.onmicrosoft.com - AAD|Export|success|2026-11-26T06:31:12Z"},
+	"sync.running":               []string{},
+	"sync.last_export_utc":       "2026-11-26T06:31:12Z",
+	"sync.last_export_age_hours": 1,
 }
 
 // onBuild puts ws2019 on another AD Connect build.

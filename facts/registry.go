@@ -74,6 +74,19 @@ var Registry = []Def{
 	{"adsync.auto_upgrade", "adsync", String, "Get-ADSyncAutoUpgrade: Enabled, Suspended, Disabled"},
 	{"adsync.connector_identity_type", "adsync", String, "Get-ADSyncEntraConnectorCredential ConnectorIdentityType: Application or ServiceAccount"},
 
+	// probe syncstate: whether the sync still runs and whether the switch to
+	// application identity will hold (scheduler, certificate rotation, TPM).
+	{"autoupgrade.detail", "syncstate", String, "Get-ADSyncAutoUpgrade -Detail: the state with its reason, e.g. Suspended (UpgradeNotSupportedTLSVersionIncorrect)"},
+	{"certrot.warning_events", "syncstate", Int, "Application log events 1011 (application certificate expires within 150 days) in the last 30 days (at most 50 read)"},
+	{"certrot.error_events", "syncstate", Int, "Application log events 1012 (application certificate expired) in the last 30 days (at most 50 read)"},
+	{"tpm.present", "syncstate", Bool, "Get-Tpm TpmPresent"},
+	{"tpm.ready", "syncstate", Bool, "Get-Tpm TpmReady"},
+	{"sync.entra_connector", "syncstate", String, "name of the Microsoft Entra ID connector (Get-ADSyncConnector, type Extensible2 with the AAD connector's identifier)"},
+	{"sync.last_runs", "syncstate", List, "the newest run per connector from Get-ADSyncRunProfileResult (at most 200 read), as 'connector|run profile|result|end UTC'"},
+	{"sync.running", "syncstate", List, "connectors running now (Get-ADSyncConnectorRunStatus)"},
+	{"sync.last_export_utc", "syncstate", String, "end of the newest successful export run to the Entra ID connector (UTC, ISO 8601); absent: none in the run history read"},
+	{"sync.last_export_age_hours", "syncstate", Int, "hours from that export to the host's clock at scan time; absent: none in the run history read"},
+
 	// probe hardware
 	{"hw.memory_bytes", "hardware", Int, "Win32_ComputerSystem.TotalPhysicalMemory"},
 	{"hw.cpu_max_mhz", "hardware", Int, "Win32_Processor.MaxClockSpeed (first processor)"},

@@ -20,7 +20,7 @@ var scripts embed.FS
 
 // names is the bundle order: cheap registry and WMI reads first, the ADSync
 // module (slowest, most likely to be denied) last.
-var names = []string{"os", "powershell", "dotnet", "tls", "vcredist", "hardware", "reboot", "aadconnect", "adsync"}
+var names = []string{"os", "powershell", "dotnet", "tls", "vcredist", "hardware", "reboot", "aadconnect", "adsync", "syncstate"}
 
 const idPlaceholder = "@@BUNDLE_ID@@"
 

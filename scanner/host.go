@@ -330,12 +330,7 @@ func (s *scan) evaluate(r *results.Host, set *facts.Set) {
 	}
 	ev := s.opt.Catalog.Evaluate(set, catalog.Options{AsOf: s.opt.AsOf, Waivers: waivers})
 	r.Facts = set
-	r.Checks = ev.Checks
-	r.Verdict = ev.Verdict
-	r.Score = ev.Score
-	r.Blocking = ev.Blocking
-	r.Reason = ev.Reason
-	r.NextStep = ev.NextStep
+	r.SetEvaluation(ev)
 }
 
 func (s *scan) cancelled(h inventory.Host) results.Host {

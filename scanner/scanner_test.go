@@ -115,7 +115,7 @@ func TestScanMixedFleet(t *testing.T) {
 	// One probe that throws loses only its own facts: the TLS checks become
 	// could-not-check with the probe's reason, the rest are judged.
 	th := hosts["tls-throws"]
-	for _, id := range []string{"tls12-dotnet", "tls12-schannel"} {
+	for _, id := range []string{"tls12-dotnet-auto-upgrade", "tls12-schannel"} {
 		if st := checkStatus(th, id); st != catalog.StatusCouldNotCheck {
 			t.Errorf("tls-throws: %s = %s, want could_not_check", id, st)
 		}

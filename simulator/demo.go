@@ -14,7 +14,8 @@ const (
 )
 
 // DemoFleet is a small built-in fleet on 127.0.10.x, port 5985, with every
-// verdict a scan can reach: ready, upgrade, fix then upgrade, migrate,
+// verdict a scan can reach: ready (one of them with the 2027-04-07 deadline
+// ahead), fix, upgrade (a retired build), fix then upgrade, migrate,
 // incomplete (denied and garbled output), not installed, and unreachable
 // (refused and hanging), plus a slow host, one reached over HTTPS and a
 // hardened Tier-0 server that still gets its full verdict.
@@ -29,8 +30,9 @@ func DemoFleet() *Fleet {
 	denied := host("aadc-denied", "7", "ws2019-v2-current")
 	// An account outside Administrators: WMI and the ADSync cmdlets refuse.
 	denied.FailProbes = map[string]string{
-		"os":     "Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))",
-		"adsync": "Access is denied. The ADSync cmdlets need membership of ADSyncAdmins.",
+		"os":        "Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))",
+		"adsync":    "Access is denied. The ADSync cmdlets need membership of ADSyncAdmins.",
+		"syncstate": "Access is denied. The ADSync cmdlets need membership of ADSyncAdmins.",
 	}
 	slow := host("aadc-slow", "12", "ws2019-v2-current")
 	slow.Behavior, slow.Latency, slow.PSRuntime = BehaviorSlow, 200*time.Millisecond, time.Second
@@ -54,6 +56,9 @@ func DemoFleet() *Fleet {
 		denied,
 		host("member-01", "8", "ws2019-no-aadc"),
 		refuse, hang, garbled, slow, https, hardened,
+		host("aadc-legacy-id", "15", "ws2022-legacy-identity"),
+		host("aadc-tls-off", "16", "ws2019-tls12-disabled"),
+		host("aadc-retired", "17", "ws2019-retired-2-5-79"),
 	}}
 }
 

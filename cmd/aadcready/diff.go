@@ -21,7 +21,7 @@ checks newly failing or newly passing on each host, hosts added to or gone from 
 inventory, and hosts that became unreachable. A RUN is a run folder, DIR/latest, "latest"
 (or a run folder name) with --out DIR, or the path of a run.json.
 
-Verdicts are ranked OK < UPGRADE < FIX_THEN_UPGRADE < MIGRATE; moving to or from
+Verdicts are ranked OK < FIX < UPGRADE < FIX_THEN_UPGRADE < MIGRATE; moving to or from
 INCOMPLETE, UNREACHABLE or NOT_INSTALLED is a change, neither better nor worse (the host
 got no readiness answer). Details: docs/runs.md.
 

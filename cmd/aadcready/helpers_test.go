@@ -31,10 +31,10 @@ func simHost(name, profile, password string) simulator.Host {
 	}
 }
 
-// weakTLS is a fact override that makes tls12-dotnet fail on an otherwise
+// weakTLS is a fact override that makes tls12-schannel fail on an otherwise
 // ready host (and nothing else).
 func weakTLS(h simulator.Host) simulator.Host {
-	h.Facts = map[string]facts.Fact{"tls.net4.sch_use_strong_crypto": {Status: facts.StatusOK, Value: int64(0)}}
+	h.Facts = map[string]facts.Fact{"tls.schannel12_client.enabled": {Status: facts.StatusOK, Value: int64(0)}}
 	return h
 }
 

@@ -17,7 +17,7 @@ import (
 
 const exitCodesHelp = `Exit codes:
   0    every host is OK
-  1    some host needs action (UPGRADE, FIX_THEN_UPGRADE, MIGRATE)
+  1    some host needs action (FIX, UPGRADE, FIX_THEN_UPGRADE, MIGRATE)
   2    some host could not be checked (INCOMPLETE, UNREACHABLE, NOT_INSTALLED)
   3    usage or configuration error (nothing was scanned)
   130  interrupted (SIGINT or SIGTERM); finished hosts are still written`
@@ -82,7 +82,7 @@ func newRootCmd() *cobra.Command {
 		Short: "Readiness of Azure AD Connect servers for AD Connect V2 and today's deadlines",
 		Long: `aadcready scans Azure AD Connect (Microsoft Entra Connect Sync) servers over WinRM with
 read-only PowerShell probes, scores each against the V2 requirements and the dates
-Microsoft set, and says per server: OK, UPGRADE, FIX_THEN_UPGRADE, MIGRATE, INCOMPLETE,
+Microsoft set, and says per server: OK, FIX, UPGRADE, FIX_THEN_UPGRADE, MIGRATE, INCOMPLETE,
 UNREACHABLE or NOT_INSTALLED, what blocks it and what to do next.
 
 Settings come from flags, AADCREADY_* environment variables (AADCREADY_CONCURRENCY=32)
