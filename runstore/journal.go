@@ -13,7 +13,9 @@ import (
 	"strings"
 	"sync"
 
+	"aadcready/atomicfile"
 	"aadcready/results"
+	"aadcready/safefile"
 )
 
 // journalFile holds one finished host per line while a run is written. A
@@ -49,7 +51,7 @@ func (w *Writer) Record(h results.Host) {
 		return
 	}
 	if j.f == nil {
-		if j.f, j.err = os.OpenFile(w.pending.Path(journalFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); j.err != nil {
+		if j.f, j.err = os.OpenFile(w.pending.Path(journalFile), os.O_CREATE|os.O_EXCL|os.O_APPEND|os.O_WRONLY|safefile.NoFollow, atomicfile.FilePerm(0o600)); j.err != nil {
 			return
 		}
 	}

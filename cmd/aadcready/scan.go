@@ -174,9 +174,10 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 	}
 	outDir := v.GetString("out")
 	policy := runstore.Policy{Keep: v.GetInt("keep"), KeepDays: v.GetInt("keep-days")}
+	if err := policy.Validate(); err != nil {
+		return usageError{err}
+	}
 	switch {
-	case policy.Keep < 0 || policy.KeepDays < 0:
-		return usage("--keep and --keep-days must not be negative")
 	case policy.Active() && outDir == "":
 		return usage("--keep and --keep-days prune the runs of --out DIR; give --out")
 	case v.GetDuration("progress-interval") <= 0:
