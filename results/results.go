@@ -114,6 +114,7 @@ const (
 	ExitNeedsAction = 1   // some host needs an upgrade, a fix or a migration
 	ExitNotChecked  = 2   // some host could not be checked (INCOMPLETE, UNREACHABLE, NOT_INSTALLED)
 	ExitUsage       = 3   // usage or configuration error; nothing was scanned
+	ExitOutput      = 4   // the scan ran, but some of its outputs could not be written
 	ExitInterrupted = 130 // SIGINT or SIGTERM
 )
 

@@ -96,10 +96,14 @@ func runCLIContext(t *testing.T, ctx context.Context, args ...string) cliResult 
 	err := root.ExecuteContext(ctx)
 	code := 0
 	var ee exitError
+	var oe outputError
 	switch {
 	case err == nil:
 	case errors.As(err, &ee):
 		code = ee.code
+	case errors.As(err, &oe):
+		code = results.ExitOutput
+		fmt.Fprintln(&stderr, "aadcready:", err)
 	default:
 		code = results.ExitUsage
 		fmt.Fprintln(&stderr, "aadcready:", err)

@@ -29,6 +29,7 @@ func (e usageError) Unwrap() error { return e.err }
 func usage(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
 func main() {
+	ignoreSIGPIPE()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
@@ -37,11 +38,15 @@ func main() {
 
 func exitCode(err error) int {
 	var ee exitError
+	var oe outputError
 	switch {
 	case err == nil:
 		return results.ExitOK
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &oe):
+		fmt.Fprintln(os.Stderr, "aadcready:", err)
+		return results.ExitOutput
 	}
 	fmt.Fprintln(os.Stderr, "aadcready:", err)
 	return results.ExitUsage

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -111,10 +112,46 @@ func addOutputFlags(f *pflag.FlagSet) {
 	f.Bool("exit-zero-on-findings", false, "exit 0 instead of 1 or 2 (usage errors still exit 3, interrupts 130)")
 }
 
-// writeOutputs is the output stage of `scan` and `report`: the table, the
-// waiver notes and, with --since, the changes on stdout, then the files of
-// --csv, --checks-csv, --json and --html.
-func writeOutputs(stdout io.Writer, v *viper.Viper, run *results.Run, changes *diff.Result, html report.HTMLOptions) error {
+// writeOutputs is the output stage of `scan` and `report`. The files of
+// --csv, --checks-csv, --json and --html come first, each on its own: one
+// that fails (a full disk, a folder that is gone) is reported and the
+// others are still written. Then the table, the waiver notes and, with
+// --since, the changes on stdout. A stdout that cannot be written (a pipe
+// closed by `head`, /dev/full, a terminal that went away) only means no
+// table: it is said on stderr (not for a closed pipe, whose reader left
+// on purpose) and costs no result. The error, when not nil, is an
+// outputError naming every file that could not be written.
+func writeOutputs(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, changes *diff.Result, html report.HTMLOptions) error {
+	var errs []error
+	for _, o := range []struct {
+		flag   string
+		format report.Format
+	}{{"csv", report.FormatCSV}, {"checks-csv", report.FormatChecksCSV}, {"json", report.FormatJSON}, {"html", report.FormatHTML}} {
+		path := v.GetString(o.flag)
+		if path == "" {
+			continue
+		}
+		var err error
+		if o.format == report.FormatHTML {
+			err = report.WriteHTMLFile(path, run, html)
+		} else {
+			err = report.WriteFile(path, o.format, run)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--%s: %w", o.flag, err))
+		}
+	}
+	if err := writeTable(stdout, run, changes); err != nil && !errors.Is(err, syscall.EPIPE) {
+		fmt.Fprintf(stderr, "aadcready: the table was not printed: standard output: %v\n", err)
+	}
+	if len(errs) > 0 {
+		return outputError{errors.Join(errs...)}
+	}
+	return nil
+}
+
+// writeTable prints the table, the waiver notes and the changes.
+func writeTable(stdout io.Writer, run *results.Run, changes *diff.Result) error {
 	if err := report.WriteTable(stdout, run); err != nil {
 		return err
 	}
@@ -122,26 +159,20 @@ func writeOutputs(stdout io.Writer, v *viper.Viper, run *results.Run, changes *d
 		return err
 	}
 	if changes != nil {
-		fmt.Fprintln(stdout)
-		if err := report.WriteDiffTable(stdout, *changes); err != nil {
+		if _, err := fmt.Fprintln(stdout); err != nil {
 			return err
 		}
-	}
-	for _, o := range []struct {
-		flag   string
-		format report.Format
-	}{{"csv", report.FormatCSV}, {"checks-csv", report.FormatChecksCSV}, {"json", report.FormatJSON}} {
-		if path := v.GetString(o.flag); path != "" {
-			if err := report.WriteFile(path, o.format, run); err != nil {
-				return err
-			}
-		}
-	}
-	if path := v.GetString("html"); path != "" {
-		return report.WriteHTMLFile(path, run, html)
+		return report.WriteDiffTable(stdout, *changes)
 	}
 	return nil
 }
+
+// outputError is a scan (or report) whose results could not all be
+// written: exit 4, not 3, which says nothing was scanned.
+type outputError struct{ err error }
+
+func (e outputError) Error() string { return e.err.Error() }
+func (e outputError) Unwrap() error { return e.err }
 
 // exitFor applies --exit-zero-on-findings to an exit code.
 func exitFor(v *viper.Viper, code int) error {

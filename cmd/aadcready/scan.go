@@ -290,7 +290,7 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 		run = withResumed(run, resumed, opt, order)
 	}
 	logger.Info("scan finished", "hosts", len(run.Hosts), "interrupted", run.Interrupted, "duration_ms", run.DurationMS)
-	return finish(stdout, stderr, v, run, cat, out, since, logger, policy)
+	return finish(ctx, stdout, stderr, v, run, cat, out, since, logger, policy)
 }
 
 // resume takes the finished hosts of the last killed scan of the run folder
@@ -406,31 +406,43 @@ func retries(n int) int {
 }
 
 // finish saves the run folder (first: it matters most to a nightly job),
-// prints the run and the changes since the earlier run, writes the
-// requested files and turns the run into the exit code.
-func finish(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, cat *catalog.Catalog, out *runstore.Writer,
+// writes the requested files, prints the run and the changes since the
+// earlier run, and turns the run into the exit code. Every output is
+// attempted whatever happened to the others; one that failed is named on
+// stderr and the exit code is 4 (results.ExitOutput), unless the run was
+// interrupted: a SIGTERM that came while the run was being saved still
+// ends with 130, once everything is written.
+func finish(ctx context.Context, stdout, stderr io.Writer, v *viper.Viper, run *results.Run, cat *catalog.Catalog, out *runstore.Writer,
 	since *sinceRun, logger *slog.Logger, policy runstore.Policy) error {
 	changes := since.compare(run, "this run")
 	html := htmlOptions(cat, since)
 	saved := ""
-	var saveErr error
+	var errs []error
 	if out != nil {
 		if changes != nil {
 			if name, err := out.Name(run.Started); err == nil {
 				changes.To.Label = name
 			}
 		}
-		saved, saveErr = out.Save(run, changes, html, policy, logger)
+		var err error
+		if saved, err = out.Save(run, changes, html, policy, logger); err != nil {
+			errs = append(errs, fmt.Errorf("--out: saving the run: %w", err))
+		}
 	}
-	if err := writeOutputs(stdout, v, run, changes, html); err != nil {
-		return err
-	}
-	if saveErr != nil {
-		// The table is out; the nightly record is not: a failed job.
-		return fmt.Errorf("saving the run: %w", saveErr)
+	if err := writeOutputs(stdout, stderr, v, run, changes, html); err != nil {
+		errs = append(errs, err)
 	}
 	if saved != "" {
 		fmt.Fprintf(stderr, "aadcready: run saved in %s\n", saved)
+	}
+	if run.Interrupted || ctx.Err() != nil {
+		for _, err := range errs {
+			fmt.Fprintln(stderr, "aadcready:", err)
+		}
+		return exitError{results.ExitInterrupted}
+	}
+	if len(errs) > 0 {
+		return outputError{errors.Join(errs...)}
 	}
 	return exitFor(v, run.ExitCode())
 }

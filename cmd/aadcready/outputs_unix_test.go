@@ -1,0 +1,89 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"aadcready/results"
+)
+
+// A stdout that cannot be written (a full device, a pipe whose reader is
+// gone) costs the table only: every file is still written and the exit
+// code is the run's. A file that cannot be written is named and exits 4,
+// and the other files are written all the same.
+func TestOutputsSurviveAFailedStdout(t *testing.T) {
+	bin := buildBinary(t)
+	closedPipe := func(t *testing.T) *os.File {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		t.Cleanup(func() { w.Close() })
+		return w
+	}
+	devFull := func(t *testing.T) *os.File {
+		f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+		if err != nil {
+			t.Skipf("no /dev/full here: %v", err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	for _, tt := range []struct {
+		name     string
+		stdout   func(*testing.T) *os.File
+		badCSV   bool
+		wantCode int
+		wantErr  string
+	}{
+		{"dev-full", devFull, false, results.ExitNotChecked, "the table was not printed"},
+		{"closed-pipe", closedPipe, false, results.ExitNotChecked, ""},
+		{"closed-pipe-and-bad-csv", closedPipe, true, results.ExitOutput, "--csv: writing"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			csvPath := filepath.Join(dir, "hosts.csv")
+			if tt.badCSV {
+				csvPath = filepath.Join(dir, "no-such-folder", "hosts.csv")
+			}
+			jsonPath, htmlPath := filepath.Join(dir, "run.json"), filepath.Join(dir, "report.html")
+			cmd := exec.Command(bin, "demo", "--progress=false", "--json", jsonPath, "--csv", csvPath, "--html", htmlPath)
+			cmd.Stdout = tt.stdout(t)
+			stderr := &strings.Builder{}
+			cmd.Stderr = stderr
+			cmd.Run()
+			if ws := cmd.ProcessState.Sys(); ws != nil {
+				if st, ok := ws.(interface{ Signaled() bool }); ok && st.Signaled() {
+					t.Fatalf("killed by a signal: %v\n%s", cmd.ProcessState, stderr)
+				}
+			}
+			if code := cmd.ProcessState.ExitCode(); code != tt.wantCode {
+				t.Errorf("exit %d, want %d\n%s", code, tt.wantCode, stderr)
+			}
+			run := readRun(t, jsonPath)
+			if len(run.Hosts) == 0 {
+				t.Error("the JSON holds no hosts")
+			}
+			if _, err := os.Stat(htmlPath); err != nil {
+				t.Errorf("HTML not written: %v", err)
+			}
+			if !tt.badCSV {
+				if _, err := os.Stat(csvPath); err != nil {
+					t.Errorf("CSV not written: %v", err)
+				}
+			}
+			if tt.wantErr != "" && !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("stderr does not say %q:\n%s", tt.wantErr, stderr)
+			}
+			if tt.wantErr == "" && strings.Contains(stderr.String(), "aadcready:") {
+				t.Errorf("a closed pipe is not an error, but stderr says:\n%s", stderr)
+			}
+		})
+	}
+}
