@@ -2,14 +2,18 @@ package inventory
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
+
+	"aadcready/safefile"
 )
 
 // maxNameLen is the longest DNS name (RFC 1035).
@@ -49,6 +53,23 @@ func validateName(name string) error {
 	return nil
 }
 
+// maxEcho is how much of a bad value a message shows: enough to find it,
+// never a 10 MB line repeated into the terminal and the log.
+const maxEcho = 80
+
+// quoteInput quotes a value for an error message, cut to maxEcho bytes (at
+// a character boundary) with its full length said.
+func quoteInput(s string) string {
+	if len(s) <= maxEcho {
+		return strconv.Quote(s)
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(s[:cut]), len(s))
+}
+
 // hostKey is what two names must share to be the same host: DNS and Windows
 // names ignore case, and a trailing dot only marks a name as fully qualified.
 func hostKey(name string) string {
@@ -85,7 +106,7 @@ func FromNames(names []string, defaults Host) (*Inventory, error) {
 	first := make(map[string]string, len(names))
 	for _, name := range names {
 		if err := validateName(name); err != nil {
-			errs = append(errs, fmt.Errorf("host %q: name: %w", name, err))
+			errs = append(errs, fmt.Errorf("host %s: name: %w", quoteInput(name), err))
 			continue
 		}
 		key := hostKey(name)
@@ -114,7 +135,13 @@ func FromNames(names []string, defaults Host) (*Inventory, error) {
 // PowerShell's ">" and Out-File). Every bad or repeated name is reported as
 // file:line.
 func ReadHostsFile(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+	return ReadHostsFileContext(context.Background(), path)
+}
+
+// ReadHostsFileContext is ReadHostsFile reading under ctx. The file must
+// be a regular file of at most safefile.MaxInventory bytes.
+func ReadHostsFileContext(ctx context.Context, path string) ([]string, error) {
+	data, err := safefile.Read(ctx, path, safefile.MaxInventory)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +158,7 @@ func ReadHostsFile(path string) ([]string, error) {
 			continue
 		}
 		if err := validateName(name); err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: %q %w", path, lineNo, name, err))
+			errs = append(errs, fmt.Errorf("%s:%d: %s %w", path, lineNo, quoteInput(name), err))
 			continue
 		}
 		key := hostKey(name)

@@ -14,9 +14,9 @@
 package waivers
 
 import (
+	"context"
 	"fmt"
-	"io"
-	"os"
+
 	"path"
 	"slices"
 	"strconv"
@@ -26,6 +26,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"aadcready/catalog"
+	"aadcready/safefile"
 	"aadcready/yamlloc"
 )
 
@@ -81,22 +82,13 @@ func (s *Set) Unmatched(hosts []string) []Waiver {
 	return out
 }
 
-// maxFileSize bounds what Load reads: a waiver list is a few kilobytes.
-const maxFileSize = 4 << 20
-
-// Load reads and checks the waiver file at path against cat.
+// Load reads and checks the waiver file at path against cat. The file must
+// be a regular file of at most safefile.MaxSmall bytes (a waiver list is a
+// few kilobytes).
 func Load(path string, cat *catalog.Catalog) (*Set, error) {
-	f, err := os.Open(path)
+	data, err := safefile.Read(context.Background(), path, safefile.MaxSmall)
 	if err != nil {
 		return nil, fmt.Errorf("waivers: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("waivers: %w", err)
-	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB; is this the waiver file?", path, maxFileSize>>20)
 	}
 	return Parse(path, data, cat)
 }

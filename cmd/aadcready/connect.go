@@ -75,7 +75,7 @@ func runConnect(cmd *cobra.Command, args []string) error {
 		v.Set("hosts", []string{host})
 	}
 	if path := v.GetString("inventory"); path != "" {
-		full, err := inventory.Load(path)
+		full, err := inventory.LoadContext(cmd.Context(), path)
 		if err != nil {
 			return usageError{err}
 		}
@@ -87,7 +87,7 @@ func runConnect(cmd *cobra.Command, args []string) error {
 			}
 		}
 	} else {
-		if inv, err = loadTargets(v); err != nil {
+		if inv, err = loadTargets(cmd.Context(), v); err != nil {
 			return err
 		}
 	}

@@ -52,7 +52,7 @@ Credentials come from the inventory's password_env / password_file / password_pr
 			if err != nil {
 				return err
 			}
-			inv, err := loadTargets(v)
+			inv, err := loadTargets(cmd.Context(), v)
 			if err != nil {
 				return err
 			}
@@ -97,20 +97,20 @@ func addScanFlags(cmd *cobra.Command) {
 	f.Duration("progress-interval", progress.DefaultInterval, "how often the status line is printed when stderr is not a terminal")
 }
 
-func loadTargets(v *viper.Viper) (*inventory.Inventory, error) {
+func loadTargets(ctx context.Context, v *viper.Viper) (*inventory.Inventory, error) {
 	path, names, namesFile := v.GetString("inventory"), v.GetStringSlice("hosts"), v.GetString("hosts-file")
 	switch {
 	case path != "" && (len(names) > 0 || namesFile != ""):
 		return nil, usage("give either --inventory or --hosts/--hosts-file, not both")
 	case path != "":
-		inv, err := inventory.Load(path)
+		inv, err := inventory.LoadContext(ctx, path)
 		if err != nil {
 			return nil, usageError{err}
 		}
 		return inv, nil
 	}
 	if namesFile != "" {
-		more, err := inventory.ReadHostsFile(namesFile)
+		more, err := inventory.ReadHostsFileContext(ctx, namesFile)
 		if err != nil {
 			return nil, usageError{err}
 		}
@@ -143,7 +143,10 @@ func checkPasswords(resolver *inventory.Resolver, inv *inventory.Inventory) erro
 			if errors.Is(err, inventory.ErrPromptInterrupted) {
 				return exitError{results.ExitInterrupted}
 			}
-			return usage("host %q: %v", h.Name, err)
+			if h.Source == "" { // --hosts: the settings are flags
+				return usage("host %q: %v", h.Name, err)
+			}
+			return usage("%s: host %q: %v", h.Source, h.Name, err)
 		}
 	}
 	return nil
