@@ -184,3 +184,44 @@ func yamlChar(r rune) bool {
 	return r == '\t' || r == '\n' || r == '\r' || 0x20 <= r && r <= 0x7E || r == 0x85 ||
 		0xA0 <= r && r <= 0xD7FF || 0xE000 <= r && r <= 0xFFFD || 0x10000 <= r && r <= 0x10FFFF
 }
+
+// Suggest returns " (did you mean X?)" for the entry of valid closest to
+// key when it is a likely misspelling (at most a third of its letters
+// differ), else "".
+func Suggest(key string, valid []string) string {
+	best, bestDist := "", len(key)/3+1
+	for _, v := range valid {
+		if d := editDistance(strings.ToLower(key), strings.ToLower(v)); d < bestDist {
+			best, bestDist = v, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+// editDistance is the Levenshtein distance of a and b, by bytes: keys are
+// ASCII names.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 { // not a misspelling of a key
+		return max(len(a), len(b))
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

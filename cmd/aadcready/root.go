@@ -75,12 +75,16 @@ func settings(cmd *cobra.Command) (*viper.Viper, error) {
 	if bindErr != nil {
 		return nil, bindErr
 	}
+	if err := checkEnv(cmd.Flags(), os.Getenv); err != nil {
+		return nil, err
+	}
 	if path := v.GetString("config"); path != "" {
-		v.SetConfigFile(path)
-		v.SetConfigType("yaml")
-		if err := v.ReadInConfig(); err != nil {
-			return nil, usage("config %s: %v", path, err)
+		if err := readConfig(cmd.Context(), cmd, v, path); err != nil {
+			return nil, err
 		}
+	}
+	if err := checkDurations(cmd.Flags(), v); err != nil {
+		return nil, err
 	}
 	return v, nil
 }

@@ -183,8 +183,6 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 	switch {
 	case policy.Active() && outDir == "":
 		return usage("--keep and --keep-days prune the runs of --out DIR; give --out")
-	case v.GetDuration("progress-interval") <= 0:
-		return usage("--progress-interval must be positive")
 	case v.GetBool("resume") && outDir == "":
 		return usage("--resume takes the finished hosts of a killed scan from --out DIR; give --out")
 	}
