@@ -32,8 +32,8 @@ func validateName(name string) error {
 	if strings.Contains(name, "://") {
 		return errors.New("is a URL; give the bare host name and set scheme and port separately")
 	}
-	if _, err := netip.ParseAddr(name); err == nil {
-		return nil
+	if addr, err := netip.ParseAddr(name); err == nil {
+		return checkZone(addr.Zone())
 	}
 	if strings.Contains(name, ":") {
 		return errors.New("is not a host name or IP address; if it is host:port, give the port separately")
@@ -70,9 +70,32 @@ func quoteInput(s string) string {
 	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(s[:cut]), len(s))
 }
 
+// checkZone accepts the zone of an IPv6 address (fe80::1%eth0, fe80::1%12):
+// an interface name or index. Anything else (markup, escapes, ../) would
+// reach URLs, logs and reports.
+func checkZone(zone string) error {
+	if len(zone) > 64 {
+		return errors.New("has an IPv6 zone (after %) longer than 64 characters")
+	}
+	for _, r := range zone {
+		if !(r == '-' || r == '.' || r == '_' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+			return fmt.Errorf("has an IPv6 zone (after %%) that is not an interface name or number (%q is not allowed)", r)
+		}
+	}
+	return nil
+}
+
+// sameHostNote ends a duplicate's message.
+const sameHostNote = "(names are compared without regard to case, addresses in canonical form)"
+
 // hostKey is what two names must share to be the same host: DNS and Windows
-// names ignore case, and a trailing dot only marks a name as fully qualified.
+// names ignore case, and a trailing dot only marks a name as fully
+// qualified; an IP address is compared in canonical form (::1 and
+// 0:0:0:0:0:0:0:1, ::ffff:10.0.0.1 and 10.0.0.1 are one host).
 func hostKey(name string) string {
+	if addr, err := netip.ParseAddr(name); err == nil {
+		return addr.Unmap().String()
+	}
 	return strings.ToLower(strings.TrimSuffix(name, "."))
 }
 
@@ -111,7 +134,7 @@ func FromNames(names []string, defaults Host) (*Inventory, error) {
 		}
 		key := hostKey(name)
 		if prev, dup := first[key]; dup {
-			errs = append(errs, fmt.Errorf("host %q: name: duplicate of %q (names are compared without regard to case)", name, prev))
+			errs = append(errs, fmt.Errorf("host %q: name: duplicate of %q %s", name, prev, sameHostNote))
 			continue
 		}
 		first[key] = name
@@ -163,7 +186,7 @@ func ReadHostsFileContext(ctx context.Context, path string) ([]string, error) {
 		}
 		key := hostKey(name)
 		if prev, dup := firstLine[key]; dup {
-			errs = append(errs, fmt.Errorf("%s:%d: %q is already listed at line %d (names are compared without regard to case)", path, lineNo, name, prev))
+			errs = append(errs, fmt.Errorf("%s:%d: %q is already listed at line %d %s", path, lineNo, name, prev, sameHostNote))
 			continue
 		}
 		firstLine[key] = lineNo

@@ -57,6 +57,17 @@ func TestFromNamesErrors(t *testing.T) {
 		{"duplicate", []string{"aadc01.contoso.com", "AADC01.contoso.com."}, nil, []string{
 			`host "AADC01.contoso.com.": name: duplicate of "aadc01.contoso.com"`,
 		}},
+		{"duplicate addresses", []string{"::1", "0:0:0:0:0:0:0:1", "10.0.0.1", "::ffff:10.0.0.1", "FE80::1%eth0", "fe80::1%eth0"}, nil, []string{
+			`host "0:0:0:0:0:0:0:1": name: duplicate of "::1"`,
+			`host "::ffff:10.0.0.1": name: duplicate of "10.0.0.1"`,
+			`host "fe80::1%eth0": name: duplicate of "FE80::1%eth0"`,
+		}},
+		{"bad zones", []string{"fe80::1%<script>", "fe80::2%\x1b[2J", "fe80::3%../x", "fe80::4%" + strings.Repeat("a", 65), "fe80::5%eth0.12", "fe80::6%12"}, nil, []string{
+			`host "fe80::1%<script>": name: has an IPv6 zone (after %) that is not an interface name or number ('<' is not allowed)`,
+			`host "fe80::2%\x1b[2J": name: has an IPv6 zone`,
+			`host "fe80::3%../x": name: has an IPv6 zone`,
+			`longer than 64 characters`,
+		}},
 		{"no credentials", []string{"a"}, func(h *Host) { h.Username, h.Secret = "", SecretRef{} }, []string{
 			"host settings: username: not set",
 			"host settings: password: no password source",

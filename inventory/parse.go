@@ -298,7 +298,7 @@ func (p *parser) entryName(m *yaml.Node, line int, scope, kind string, seenNames
 	scope = fmt.Sprintf("%s %q", kind, name)
 	key := hostKey(name)
 	if first, dup := seenNames[key]; dup {
-		p.add(k.Line, scope, "name", fmt.Sprintf("duplicate %s: %q is already defined at line %d (names are compared without regard to case)", kind, first.name, first.line))
+		p.add(k.Line, scope, "name", fmt.Sprintf("duplicate %s: %q is already defined at line %d %s", kind, first.name, first.line, sameHostNote))
 		return "", scope
 	}
 	seenNames[key] = seen{name, line}
