@@ -294,23 +294,28 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 	return finish(ctx, stdout, stderr, v, run, cat, out, since, logger, policy)
 }
 
-// resume takes the finished hosts of the last killed scan of the run folder
-// that are still in the inventory, records them in this run's journal (so a
-// second kill loses them neither) and returns the hosts left to scan.
+// resume takes the finished hosts of the newest killed scan of the run
+// folder (when it is newer than the last saved run) that are still in the
+// inventory, records them in this run's journal (so a second kill loses
+// them neither) and returns the hosts left to scan. Each host taken over
+// carries a warning saying so and since when, which every output shows.
 func resume(stderr io.Writer, logger *slog.Logger, out *runstore.Writer, inv *inventory.Inventory) (*inventory.Inventory, []results.Host, error) {
-	hosts, from, err := out.Resumable()
+	rs, err := out.Resumable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("--resume: %w", err)
 	}
-	if from == "" {
-		fmt.Fprintln(stderr, "aadcready: --resume: no killed scan to resume in this run folder; scanning every host")
+	if rs.From == "" {
+		fmt.Fprintf(stderr, "aadcready: --resume: %s; scanning every host\n", rs.Why)
+		logger.Info("nothing to resume", "why", rs.Why)
 		return inv, nil, nil
 	}
 	done := map[string]bool{}
 	var kept []results.Host
-	for _, h := range hosts {
+	for _, h := range rs.Hosts {
 		if _, missing := inv.Only([]string{h.Name}); len(missing) == 0 {
 			done[strings.ToLower(h.Name)] = true
+			h.Warnings = append(h.Warnings, fmt.Sprintf("taken over with --resume from the scan killed after it started %s (%s): scanned %s, not again in this run",
+				rs.Started.UTC().Format(time.RFC3339), rs.From, h.Started.UTC().Format(time.RFC3339)))
 			kept = append(kept, h)
 			out.Record(h)
 		}
@@ -322,8 +327,9 @@ func resume(stderr io.Writer, logger *slog.Logger, out *runstore.Writer, inv *in
 		}
 	}
 	left, _ := inv.Only(rest)
-	fmt.Fprintf(stderr, "aadcready: --resume: %d finished hosts taken from %s, %d left to scan\n", len(kept), from, len(left.Hosts))
-	logger.Info("resuming a killed scan", "from", from, "finished", len(kept), "left", len(left.Hosts))
+	fmt.Fprintf(stderr, "aadcready: --resume: %d finished hosts taken from the scan started %s (%s), %d left to scan\n",
+		len(kept), rs.Started.UTC().Format(time.RFC3339), rs.From, len(left.Hosts))
+	logger.Info("resuming a killed scan", "from", rs.From, "started", rs.Started, "finished", len(kept), "left", len(left.Hosts))
 	return left, kept, nil
 }
 
