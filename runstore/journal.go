@@ -51,7 +51,7 @@ func (w *Writer) Record(h results.Host) {
 		return
 	}
 	if j.f == nil {
-		if j.f, j.err = os.OpenFile(w.pending.Path(journalFile), os.O_CREATE|os.O_EXCL|os.O_APPEND|os.O_WRONLY|safefile.NoFollow, atomicfile.FilePerm(0o600)); j.err != nil {
+		if j.f, j.err = os.OpenFile(w.pending.Path(journalFile), os.O_CREATE|os.O_EXCL|os.O_APPEND|os.O_WRONLY|safefile.NoFollow, atomicfile.FilePerm(0o640)); j.err != nil {
 			return
 		}
 	}

@@ -141,3 +141,13 @@ func CheckNotLink(path string) error {
 	}
 	return regular(path, fi)
 }
+
+// Create creates or truncates the file at path for writing with perm,
+// never through a symbolic link (NoFollow, and CheckNotLink where the
+// system has no O_NOFOLLOW) and never into a pipe or device.
+func Create(path string, perm os.FileMode) (*os.File, error) {
+	if err := CheckNotLink(path); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|NoFollow, perm)
+}

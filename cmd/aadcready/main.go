@@ -30,6 +30,9 @@ func usage(format string, a ...any) error { return usageError{fmt.Errorf(format,
 
 func main() {
 	ignoreSIGPIPE()
+	if err := protectMemory(); err != nil {
+		fmt.Fprintln(os.Stderr, "aadcready: cannot make the process non-dumpable; a core dump could hold passwords:", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()

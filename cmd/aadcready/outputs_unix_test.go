@@ -7,8 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
+	"aadcready/atomicfile"
 	"aadcready/results"
 )
 
@@ -85,5 +87,46 @@ func TestOutputsSurviveAFailedStdout(t *testing.T) {
 				t.Errorf("a closed pipe is not an error, but stderr says:\n%s", stderr)
 			}
 		})
+	}
+}
+
+// What the tool writes about Tier-0 servers is its owner's alone unless
+// --output-mode group says otherwise, and never more than the umask allows.
+func TestOutputModes(t *testing.T) {
+	old := syscall.Umask(0o022)
+	syscall.Umask(old)
+	for _, tt := range []struct {
+		mode      string
+		file, dir os.FileMode
+	}{{"", 0o600, 0o700}, {"private", 0o600, 0o700}, {"group", 0o640, 0o750}} {
+		dir := t.TempDir()
+		out, csvPath := filepath.Join(dir, "runs"), filepath.Join(dir, "hosts.csv")
+		args := []string{"demo", "--progress=false", "--out", out, "--csv", csvPath, "--host-timeout", "5s"}
+		if tt.mode != "" {
+			args = append(args, "--output-mode", tt.mode)
+		}
+		r := runCLI(t, args...)
+		if r.code == results.ExitUsage || r.code == results.ExitOutput {
+			t.Fatalf("%v: exit %d\n%s", args, r.code, r.stderr)
+		}
+		run := latestRun(t, out)
+		want := map[string]os.FileMode{out: tt.dir, run: tt.dir, csvPath: tt.file, filepath.Join(out, ".lock"): tt.file}
+		for _, f := range []string{"run.json", "hosts.csv", "checks.csv", "report.html", "scan.log"} {
+			want[filepath.Join(run, f)] = tt.file
+		}
+		for path, perm := range want {
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			if got := fi.Mode().Perm(); got != perm&^os.FileMode(old) {
+				t.Errorf("--output-mode %q: %s is %04o, want %04o", tt.mode, path, got, perm&^os.FileMode(old))
+			}
+		}
+	}
+	atomicfile.SetMode(atomicfile.Private)
+	if r := runCLI(t, "demo", "--output-mode", "world"); r.code != results.ExitUsage {
+		t.Errorf("--output-mode world: exit %d, want 3", r.code)
 	}
 }

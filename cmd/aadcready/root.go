@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"aadcready/atomicfile"
 )
 
 const exitCodesHelp = `Exit codes:
@@ -54,6 +56,7 @@ and an optional --config file, in that order of precedence.
 	root.PersistentFlags().String("log-format", "text", "log format: text or json")
 	root.PersistentFlags().String("log-level", "warn", "log level: debug, info, warn or error")
 	root.PersistentFlags().String("log-file", "", "write logs to this file instead of stderr")
+	root.PersistentFlags().String("output-mode", "private", "who may read the files and folders written: private (owner only: 0600/0700) or group (0640/0750); never more than the umask allows")
 	root.AddCommand(newScanCmd(), newConnectCmd(), newDemoCmd(), newSimulateCmd(), newInventoryCmd(), newProbesCmd(), newChecksCmd(),
 		newReportCmd(), newDiffCmd())
 	return root
@@ -86,6 +89,11 @@ func settings(cmd *cobra.Command) (*viper.Viper, error) {
 	if err := checkDurations(cmd.Flags(), v); err != nil {
 		return nil, err
 	}
+	mode, err := atomicfile.ParseMode(v.GetString("output-mode"))
+	if err != nil {
+		return nil, usage("--output-mode: %v", err)
+	}
+	atomicfile.SetMode(mode)
 	return v, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"aadcready/atomicfile"
 	"aadcready/catalog"
 	"aadcready/inventory"
 	"aadcready/progress"
@@ -221,7 +222,7 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 		}
 	}
 	if raw := v.GetString("save-raw"); raw != "" {
-		if err := os.MkdirAll(raw, 0o700); err != nil {
+		if err := atomicfile.MkdirAll(raw); err != nil {
 			return usage("--save-raw: %v", err)
 		}
 	}
