@@ -109,7 +109,7 @@ func addOutputFlags(f *pflag.FlagSet) {
 	f.String("checks-csv", "", "write the per-check CSV (one row per host and check) to this file")
 	f.String("json", "", "write the run document (facts, checks, verdicts, run metadata) to this file")
 	f.String("html", "", "write the HTML report (one self-contained page) to this file")
-	f.Bool("exit-zero-on-findings", false, "exit 0 instead of 1 or 2 (usage errors still exit 3, interrupts 130)")
+	f.Bool("exit-zero-on-findings", false, "exit 0 instead of 1 or 2 (usage errors still exit 3, output failures 4, interrupts 130)")
 }
 
 // writeOutputs is the output stage of `scan` and `report`. The files of

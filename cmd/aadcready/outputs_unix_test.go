@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"aadcready/atomicfile"
 	"aadcready/results"
@@ -128,5 +129,51 @@ func TestOutputModes(t *testing.T) {
 	atomicfile.SetMode(atomicfile.Private)
 	if r := runCLI(t, "demo", "--output-mode", "world"); r.code != results.ExitUsage {
 		t.Errorf("--output-mode world: exit %d, want 3", r.code)
+	}
+}
+
+// Every file the tool reads is refused at once, with its name and exit 3,
+// when it is a named pipe (which would block the run, deaf to SIGTERM) or
+// a device (/dev/zero: read until memory runs out).
+func TestSpecialFilesRefused(t *testing.T) {
+	t.Setenv("AADCREADY_PASSWORD", "x")
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inv := filepath.Join(t.TempDir(), "inv.yaml")
+	if err := os.WriteFile(inv, []byte("defaults: {username: u, password_file: "+fifo+"}\nhosts: [{name: aadc01}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, special := range []string{fifo, "/dev/zero"} {
+		for _, args := range [][]string{
+			{"scan", "-i", special},
+			{"scan", "--hosts-file", special, "--username", "u"},
+			{"scan", "--hosts", "a", "--username", "u", "--waivers", special},
+			{"scan", "--hosts", "a", "--username", "u", "--config", special},
+			{"scan", "--hosts", "a", "--username", "u", "--password-file", special},
+			{"inventory", "validate", "-i", special},
+			{"connect", "-i", special},
+		} {
+			done := make(chan cliResult, 1)
+			go func() { done <- runCLI(t, args...) }()
+			select {
+			case r := <-done:
+				if r.code != results.ExitUsage || !strings.Contains(r.stderr, "not a regular file") {
+					t.Errorf("%v: exit %d, want 3 saying it is not a regular file:\n%s", args, r.code, r.stderr)
+				}
+				if args[len(args)-2] != "--password-file" && !strings.Contains(r.stderr, special) {
+					t.Errorf("%v: the message does not name %s:\n%s", args, special, r.stderr)
+				}
+			case <-time.After(20 * time.Second): // a safety limit, not a timing assertion
+				t.Fatalf("%v: blocked", args)
+			}
+		}
+	}
+	// A password file that is a pipe, named by an inventory: validate says
+	// so with the inventory's line, without blocking.
+	r := runCLI(t, "inventory", "validate", "-i", inv)
+	if r.code != results.ExitUsage || !strings.Contains(r.stderr, inv+":2: host \"aadc01\": password_file:") || !strings.Contains(r.stderr, "named pipe") {
+		t.Errorf("inventory validate: exit %d\n%s", r.code, r.stderr)
 	}
 }

@@ -45,7 +45,7 @@ Credentials come from the inventory's password_env / password_file / password_pr
 (for --hosts: --password-env, --password-file or --password-prompt), never from argv.
 
 ` + exitCodesHelp + `
-  --exit-zero-on-findings turns 1 and 2 into 0 (3 and 130 stay), for schedulers that
+  --exit-zero-on-findings turns 1 and 2 into 0 (3, 4 and 130 stay), for schedulers that
   treat every non-zero code as a failure of the job.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
