@@ -62,7 +62,7 @@ func (r *Resolver) resolve(ref SecretRef) (string, error) {
 	case ref.Env != "":
 		pw := r.getenv(ref.Env)
 		if pw == "" {
-			return "", fmt.Errorf("password_env: environment variable %s is not set or empty", ref.Env)
+			return "", fmt.Errorf("password_env: environment variable %s is not set or empty", envNameForMessage(ref.Env))
 		}
 		return pw, nil
 	case ref.File != "":
@@ -78,6 +78,18 @@ func (r *Resolver) resolve(ref SecretRef) (string, error) {
 		return pw, nil
 	}
 	return "", errors.New("no password source (password_env, password_file or password_prompt)")
+}
+
+// envNameForMessage is the name of a password_env variable as a message
+// shows it: a name in the usual form (AADCREADY_PASSWORD) as it is; any
+// other is not shown, since it may be the password typed in by mistake.
+func envNameForMessage(name string) string {
+	for i, r := range name {
+		if !(r == '_' || 'A' <= r && r <= 'Z' || i > 0 && '0' <= r && r <= '9') {
+			return "(its name is not shown: it is not in capitals and may be a password typed in by mistake)"
+		}
+	}
+	return name
 }
 
 // readPasswordFile reads a password kept in a file only its owner can read.

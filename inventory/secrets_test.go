@@ -41,6 +41,10 @@ func TestResolverEnv(t *testing.T) {
 	if _, err := r.Password(SecretRef{}); err == nil {
 		t.Error("zero SecretRef: no error")
 	}
+	// A password typed into password_env is not echoed.
+	if _, err := r.Password(SecretRef{Env: "Tier0S3cr3t"}); err == nil || strings.Contains(err.Error(), "Tier0S3cr3t") {
+		t.Errorf("a password in password_env: %v", err)
+	}
 }
 
 func TestResolverFile(t *testing.T) {

@@ -94,18 +94,8 @@ func runCLIContext(t *testing.T, ctx context.Context, args ...string) cliResult 
 	root.SetOut(&stdout)
 	root.SetErr(&stderr)
 	err := root.ExecuteContext(ctx)
-	code := 0
-	var ee exitError
-	var oe outputError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.code
-	case errors.As(err, &oe):
-		code = results.ExitOutput
-		fmt.Fprintln(&stderr, "aadcready:", err)
-	default:
-		code = results.ExitUsage
+	code, show := codeOf(err)
+	if show {
 		fmt.Fprintln(&stderr, "aadcready:", err)
 	}
 	return cliResult{stdout.String(), stderr.String(), code}

@@ -39,18 +39,28 @@ func main() {
 	os.Exit(exitCode(err))
 }
 
+// exitCode is the process's exit code for err; an error that is not an
+// exitError is printed first.
 func exitCode(err error) int {
+	code, show := codeOf(err)
+	if show {
+		fmt.Fprintln(os.Stderr, "aadcready:", err)
+	}
+	return code
+}
+
+// codeOf maps err to its exit code, and tells whether err is a message to
+// show (an exitError only carries a code).
+func codeOf(err error) (code int, show bool) {
 	var ee exitError
 	var oe outputError
 	switch {
 	case err == nil:
-		return results.ExitOK
+		return results.ExitOK, false
 	case errors.As(err, &ee):
-		return ee.code
+		return ee.code, false
 	case errors.As(err, &oe):
-		fmt.Fprintln(os.Stderr, "aadcready:", err)
-		return results.ExitOutput
+		return results.ExitOutput, true
 	}
-	fmt.Fprintln(os.Stderr, "aadcready:", err)
-	return results.ExitUsage
+	return results.ExitUsage, true
 }
