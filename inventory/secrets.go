@@ -157,25 +157,48 @@ func checkSecretFile(fi fs.FileInfo) error {
 	return checkOwner(fi)
 }
 
-// CheckSecretFiles checks, without reading a password, that every
-// password_file of inv exists and is a regular file owned by the running
-// user (or root) that nobody else can read: what `inventory validate`
-// adds to Parse, which reads nothing from disk. Each file is reported
-// once, at the first host using it, as "file:line: host: password_file:".
-func CheckSecretFiles(inv *Inventory) error {
+// CheckFiles checks, without reading a password, the files an inventory
+// names: every password_file must exist and be a regular file owned by
+// the running user (or root) that nobody else can read, every ca_file a
+// regular file of at most safefile.MaxSmall bytes. It is what `inventory
+// validate` (and scan and connect, before any host is contacted) add to
+// Parse, which reads nothing from disk. Each file is reported once, at the
+// first host using it, as "file:line: host: field:".
+func CheckFiles(inv *Inventory) error {
 	var errs []error
 	seen := map[string]bool{}
 	for _, h := range inv.Hosts {
-		path := h.Secret.File
-		if path == "" || seen[path] {
-			continue
-		}
-		seen[path] = true
-		if err := statSecretFile(path); err != nil {
-			errs = append(errs, fmt.Errorf("%s: host %q: %w", h.Source, h.Name, err))
+		for _, f := range []struct {
+			field, path string
+			check       func(string) error
+		}{{"password_file", h.Secret.File, statSecretFile}, {"ca_file", h.CAFile, statCAFile}} {
+			if f.path == "" || seen[f.field+"\x00"+f.path] {
+				continue
+			}
+			seen[f.field+"\x00"+f.path] = true
+			if err := f.check(f.path); err != nil {
+				if h.Source != "" {
+					err = fmt.Errorf("%s: host %q: %w", h.Source, h.Name, err)
+				} else {
+					err = fmt.Errorf("host %q: %w", h.Name, err)
+				}
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func statCAFile(path string) error {
+	f, fi, err := safefile.Open(path)
+	if err != nil {
+		return fmt.Errorf("ca_file: %w", err)
+	}
+	f.Close()
+	if fi.Size() > safefile.MaxSmall {
+		return fmt.Errorf("ca_file: %s is larger than %d MiB; is this a PEM file?", path, safefile.MaxSmall>>20)
+	}
+	return nil
 }
 
 func statSecretFile(path string) error {

@@ -181,7 +181,7 @@ func TestPasswordFileValueNeverEchoed(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, rerr := NewResolver(env(nil), noPrompt(t)).Password(inv.Hosts[0].Secret)
-	verr := CheckSecretFiles(inv)
+	verr := CheckFiles(inv)
 	for _, err := range []error{rerr, verr} {
 		if err == nil {
 			t.Fatal("a missing password file passed")
@@ -191,6 +191,6 @@ func TestPasswordFileValueNeverEchoed(t *testing.T) {
 		}
 	}
 	if want := dir + "/inv.yaml:2: host \"aadc01\": password_file: "; !strings.HasPrefix(verr.Error(), want) {
-		t.Errorf("CheckSecretFiles: %v, want it to start with %q", verr, want)
+		t.Errorf("CheckFiles: %v, want it to start with %q", verr, want)
 	}
 }

@@ -13,9 +13,9 @@ import (
 )
 
 // Every kind of bad password file is found by `inventory validate`
-// (CheckSecretFiles) without reading a password, and by the resolver; a
+// (CheckFiles) without reading a password, and by the resolver; a
 // named pipe never blocks either.
-func TestCheckSecretFiles(t *testing.T) {
+func TestCheckFiles(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -42,7 +42,7 @@ func TestCheckSecretFiles(t *testing.T) {
 	for _, tt := range tests {
 		inv := &Inventory{Hosts: []Host{{Name: "aadc01", Source: "inv.yaml:3", Secret: SecretRef{File: tt.path}}}}
 		done := make(chan error, 2)
-		go func() { done <- CheckSecretFiles(inv) }()
+		go func() { done <- CheckFiles(inv) }()
 		go func() { _, err := NewResolver(env(nil), noPrompt(t)).Password(inv.Hosts[0].Secret); done <- err }()
 		for i := range 2 {
 			select {
@@ -97,5 +97,21 @@ func TestInputFilesRefusedAndCapped(t *testing.T) {
 	_, err = Load(yml)
 	if err == nil || len(err.Error()) > 1000 {
 		t.Errorf("huge bad key and value: error of %d bytes", len(fmt.Sprint(err)))
+	}
+}
+
+// A ca_file that is a pipe, a device or missing is found up front, with
+// the inventory line, instead of blocking or failing every host's TLS.
+func TestCheckFilesCAFile(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "ca.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{fifo: "named pipe", "/dev/zero": "device", fifo + ".missing": "no such file"} {
+		inv := &Inventory{Hosts: []Host{{Name: "aadc01", Source: "inv.yaml:7", CAFile: path}}}
+		err := CheckFiles(inv)
+		if err == nil || !strings.Contains(err.Error(), `inv.yaml:7: host "aadc01": ca_file: `) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", path, err, want)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 	"aadcready/inventory"
 	"aadcready/probes"
 	"aadcready/results"
+	"aadcready/safefile"
 	"aadcready/wsman"
 )
 
@@ -159,8 +159,9 @@ func (s *scan) clientConfig(h inventory.Host, password string, trace func(string
 	}
 	if h.CAFile != "" {
 		// Read per host: inventories are validated up front, so an error
-		// here is a file that changed under us; wsman reports it.
-		cfg.CAPEM, _ = os.ReadFile(h.CAFile)
+		// here is a file that changed under us (into a pipe, say, which
+		// safefile refuses rather than wait on); wsman reports it.
+		cfg.CAPEM, _ = safefile.Read(context.Background(), h.CAFile, safefile.MaxSmall)
 	}
 	if s.opt.Transport != nil {
 		s.opt.Transport(&cfg)

@@ -31,7 +31,7 @@ to exist and to be a regular file owned by you (or root) that nobody else can re
 			if err != nil {
 				return usageError{err}
 			}
-			if err := inventory.CheckSecretFiles(inv); err != nil {
+			if err := inventory.CheckFiles(inv); err != nil {
 				return usageError{err}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d hosts, valid\n", path, len(inv.Hosts))

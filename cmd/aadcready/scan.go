@@ -135,10 +135,14 @@ func loadTargets(ctx context.Context, v *viper.Viper) (*inventory.Inventory, err
 	return inv, nil
 }
 
-// checkPasswords resolves the password of every host before any host is
-// contacted: a missing variable or an unreadable file is a usage error, not
-// a fleet of failed logons.
+// checkPasswords checks the files the hosts name (password and CA files)
+// and resolves the password of every host before any host is contacted: a
+// missing variable or an unreadable file is a usage error, not a fleet of
+// failed logons.
 func checkPasswords(resolver *inventory.Resolver, inv *inventory.Inventory) error {
+	if err := inventory.CheckFiles(inv); err != nil {
+		return usageError{err}
+	}
 	for _, h := range inv.Hosts {
 		if _, err := resolver.Password(h.Secret); err != nil {
 			if errors.Is(err, inventory.ErrPromptInterrupted) {
