@@ -141,13 +141,20 @@ func writeOutputs(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, ch
 			errs = append(errs, fmt.Errorf("--%s: %w", o.flag, err))
 		}
 	}
-	if err := writeTable(stdout, run, changes); err != nil && !errors.Is(err, syscall.EPIPE) {
-		fmt.Fprintf(stderr, "aadcready: the table was not printed: standard output: %v\n", err)
-	}
+	printTable(stderr, func() error { return writeTable(stdout, run, changes) })
 	if len(errs) > 0 {
 		return outputError{errors.Join(errs...)}
 	}
 	return nil
+}
+
+// printTable prints a table with print, after the files are written. A
+// stdout that fails costs the table only: the failure is said on stderr,
+// except for a closed pipe, whose reader left on purpose (`| head`).
+func printTable(stderr io.Writer, print func() error) {
+	if err := print(); err != nil && !errors.Is(err, syscall.EPIPE) {
+		fmt.Fprintf(stderr, "aadcready: the table was not printed: standard output: %v\n", err)
+	}
 }
 
 // writeTable prints the table, the waiver notes and the changes.
