@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -73,12 +74,13 @@ func checkConfig(flags *pflag.FlagSet, command string, root *yaml.Node, errs *ya
 		}
 		seen[key] = k.Line
 		f := flags.Lookup(key)
-		switch {
-		case strings.HasPrefix(strings.ToLower(key), "password") && (f == nil || !strings.HasPrefix(f.Name, "password-")):
-			errs.Add(k.Line, "", quoted(key), "passwords are never read from the config file; use password_env, password_file or password_prompt in the inventory (docs/inventory.md)")
-			continue
-		case f == nil || !slices.Contains(names, key):
-			errs.Add(k.Line, "", quoted(key), "unknown setting"+yamlloc.Suggest(key, names)+"; the keys are the flag names of the command ("+command+" --help)")
+		if f == nil || !slices.Contains(names, key) {
+			hint := yamlloc.Suggest(key, names)
+			if hint == "" && strings.HasPrefix(strings.ToLower(key), "pass") {
+				errs.Add(k.Line, "", quoted(key), "passwords are never read from the config file; use password_env, password_file or password_prompt in the inventory (docs/inventory.md)")
+				continue
+			}
+			errs.Add(k.Line, "", quoted(key), "unknown setting"+hint+"; the keys are the flag names of the command ("+command+" --help)")
 			continue
 		}
 		if msg := checkValue(f, val); msg != "" {
@@ -104,6 +106,11 @@ func checkValue(f *pflag.Flag, n *yaml.Node) string {
 		return "must be " + typeWord(f.Value.Type()) + ", got a " + map[yaml.Kind]string{yaml.SequenceNode: "list", yaml.MappingNode: "mapping"}[n.Kind]
 	case f.Name == "as-of" && n.ShortTag() == "!!timestamp":
 		return "" // an unquoted date: asOfSetting reads it
+	case f.Name == "as-of":
+		if _, err := time.Parse(time.DateOnly, n.Value); err != nil {
+			return "must be a date like 2027-04-07, got " + strconv.Quote(clip(n.Value))
+		}
+		return ""
 	}
 	if err := parseAs(f.Value.Type(), n.Value); err != nil {
 		return "must be " + typeWord(f.Value.Type()) + ", got " + strconv.Quote(clip(n.Value))
@@ -167,8 +174,10 @@ func clip(s string) string {
 	return s
 }
 
+// quoted is a key as a message shows it: quoted when it holds anything
+// but printable characters without spaces or colons, and cut short.
 func quoted(s string) string {
-	if strconv.Quote(s) == `"`+s+`"` && s != "" && !strings.ContainsAny(s, " :") {
+	if s != "" && len(s) <= 80 && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) || unicode.IsSpace(r) || r == ':' }) < 0 {
 		return s
 	}
 	return strconv.Quote(clip(s))

@@ -224,6 +224,8 @@ func TestBadSettingsExitThreeAndSayWhere(t *testing.T) {
 	}{
 		{name: "unknown key", config: "as-of: 2027-01-20\nconcurency: 8\n", want: []string{":2: concurency: unknown setting (did you mean concurrency?)"}},
 		{name: "password key", config: "password: S3cret\n", want: []string{":1: password: passwords are never read"}},
+		{name: "misspelt password flag", config: "password_file: /etc/pw\n", want: []string{":1: password_file: unknown setting (did you mean password-file?)"}},
+		{name: "as-of", config: "as-of: 2027-13-45\n", want: []string{":1: as-of: must be a date"}},
 		{name: "duration", config: "host-timeout: abc\n", want: []string{":1: host-timeout: must be a duration"}},
 		{name: "bare number duration", config: "host-timeout: 30\n", want: []string{":1: host-timeout: must be a duration"}},
 		{name: "list for int", config: "retries: [1, 2]\n", want: []string{":1: retries: must be a whole number, got a list"}},

@@ -148,11 +148,11 @@ func writeOutputs(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, ch
 	return nil
 }
 
-// printTable prints a table with print, after the files are written. A
+// printTable prints a table with fn, after the files are written. A
 // stdout that fails costs the table only: the failure is said on stderr,
 // except for a closed pipe, whose reader left on purpose (`| head`).
-func printTable(stderr io.Writer, print func() error) {
-	if err := print(); err != nil && !errors.Is(err, syscall.EPIPE) {
+func printTable(stderr io.Writer, fn func() error) {
+	if err := fn(); err != nil && !errors.Is(err, syscall.EPIPE) {
 		fmt.Fprintf(stderr, "aadcready: the table was not printed: standard output: %v\n", err)
 	}
 }
