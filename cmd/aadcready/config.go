@@ -113,7 +113,7 @@ func checkValue(f *pflag.Flag, n *yaml.Node) string {
 		return ""
 	}
 	if err := parseAs(f.Value.Type(), n.Value); err != nil {
-		return "must be " + typeWord(f.Value.Type()) + ", got " + strconv.Quote(clip(n.Value))
+		return "must be " + typeWord(f.Value.Type()) + ", got " + shown(f, n.Value)
 	}
 	return ""
 }
@@ -129,7 +129,7 @@ func checkEnv(flags *pflag.FlagSet, getenv func(string) string) error {
 			return
 		}
 		if err := parseAs(f.Value.Type(), val); err != nil {
-			errs = append(errs, fmt.Sprintf("%s must be %s (--%s), got %s", name, typeWord(f.Value.Type()), f.Name, strconv.Quote(clip(val))))
+			errs = append(errs, fmt.Sprintf("%s must be %s (--%s), got %s", name, typeWord(f.Value.Type()), f.Name, shown(f, val)))
 		}
 	})
 	if len(errs) > 0 {
@@ -164,6 +164,15 @@ func typeWord(typ string) string {
 		return "a name or a list of names"
 	}
 	return "a string"
+}
+
+// shown is a bad value as a message shows it: quoted and cut short, and
+// not at all for a password-* setting, where people put the password.
+func shown(f *pflag.Flag, val string) string {
+	if strings.HasPrefix(f.Name, "password") {
+		return fmt.Sprintf("a value of %d characters (not shown)", len(val))
+	}
+	return strconv.Quote(clip(val))
 }
 
 // clip shortens a bad value for a message.

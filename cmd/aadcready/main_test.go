@@ -235,6 +235,8 @@ func TestBadSettingsExitThreeAndSayWhere(t *testing.T) {
 		{name: "not a mapping", config: "- a\n- b\n", want: []string{":1: must be a mapping"}},
 		{name: "syntax", config: "a: [\n", want: []string{"invalid YAML"}},
 		{name: "env int", env: map[string]string{"AADCREADY_KEEP_DAYS": "x"}, want: []string{"AADCREADY_KEEP_DAYS must be a whole number (--keep-days), got \"x\""}},
+		{name: "env password bool", env: map[string]string{"AADCREADY_PASSWORD_PROMPT": "S3cret"}, want: []string{"AADCREADY_PASSWORD_PROMPT must be true or false (--password-prompt), got a value of 6 characters (not shown)"}},
+		{name: "config password bool", config: "password-prompt: S3cret\n", want: []string{":1: password-prompt: must be true or false, got a value of 6 characters"}},
 		{name: "env duration", env: map[string]string{"AADCREADY_HOST_TIMEOUT": "soon"}, want: []string{"AADCREADY_HOST_TIMEOUT must be a duration"}},
 		{name: "zero deadline", args: []string{"--host-timeout", "0"}, want: []string{"--host-timeout must be positive"}},
 		{name: "negative deadline", args: []string{"--host-timeout=-1s"}, want: []string{"--host-timeout must be positive"}},
