@@ -33,7 +33,10 @@ func main() {
 	if err := protectMemory(); err != nil {
 		fmt.Fprintln(os.Stderr, "aadcready: cannot make the process non-dumpable; a core dump could hold passwords:", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal went away: a dropped SSH session) ends the scan
+	// as SIGINT and SIGTERM do, with every finished host written, rather
+	// than killing it with nothing written.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	os.Exit(exitCode(err))

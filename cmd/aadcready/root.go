@@ -20,7 +20,7 @@ const exitCodesHelp = `Exit codes:
   2    some host could not be checked (INCOMPLETE, UNREACHABLE, NOT_INSTALLED)
   3    usage or configuration error (nothing was scanned)
   4    the scan ran, but some output could not be written (each is named)
-  130  interrupted (SIGINT or SIGTERM); finished hosts are still written`
+  130  interrupted (SIGINT, SIGTERM or SIGHUP); finished hosts are still written`
 
 // version is set at build time (-ldflags "-X main.version=..."); otherwise the
 // module version from the build info.
