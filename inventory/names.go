@@ -7,13 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf16"
-	"unicode/utf8"
 
 	"aadcready/safefile"
+	"aadcready/yamlloc"
 )
 
 // maxNameLen is the longest DNS name (RFC 1035).
@@ -51,23 +50,6 @@ func validateName(name string) error {
 		}
 	}
 	return nil
-}
-
-// maxEcho is how much of a bad value a message shows: enough to find it,
-// never a 10 MB line repeated into the terminal and the log.
-const maxEcho = 80
-
-// quoteInput quotes a value for an error message, cut to maxEcho bytes (at
-// a character boundary) with its full length said.
-func quoteInput(s string) string {
-	if len(s) <= maxEcho {
-		return strconv.Quote(s)
-	}
-	cut := maxEcho
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(s[:cut]), len(s))
 }
 
 // checkZone accepts the zone of an IPv6 address (fe80::1%eth0, fe80::1%12):
@@ -129,7 +111,7 @@ func FromNames(names []string, defaults Host) (*Inventory, error) {
 	first := make(map[string]string, len(names))
 	for _, name := range names {
 		if err := validateName(name); err != nil {
-			errs = append(errs, fmt.Errorf("host %s: name: %w", quoteInput(name), err))
+			errs = append(errs, fmt.Errorf("host %s: name: %w", yamlloc.Quote(name), err))
 			continue
 		}
 		key := hostKey(name)
@@ -181,7 +163,7 @@ func ReadHostsFileContext(ctx context.Context, path string) ([]string, error) {
 			continue
 		}
 		if err := validateName(name); err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: %s %w", path, lineNo, quoteInput(name), err))
+			errs = append(errs, fmt.Errorf("%s:%d: %s %w", path, lineNo, yamlloc.Quote(name), err))
 			continue
 		}
 		key := hostKey(name)

@@ -550,7 +550,7 @@ func (p *parser) unknown(f field, scope string, valid []string, settingsBelow bo
 	case settingsBelow && slices.Contains(settingKeys, f.key):
 		p.add(f.k.Line, scope, f.key, "not allowed here; settings go under defaults:")
 	default:
-		p.add(f.k.Line, scope, "", fmt.Sprintf("unknown key %s; valid keys: %s", quoteInput(f.key), strings.Join(valid, ", ")))
+		p.add(f.k.Line, scope, "", fmt.Sprintf("unknown key %s; valid keys: %s", yamlloc.Quote(f.key), strings.Join(valid, ", ")))
 	}
 }
 
@@ -635,8 +635,8 @@ func describe(n *yaml.Node, key string) string {
 		return "nothing"
 	case strings.HasPrefix(key, "password"):
 		return "a value of type " + strings.TrimPrefix(n.ShortTag(), "!!")
-	case n.ShortTag() == "!!str" || len(n.Value) > maxEcho:
-		return quoteInput(n.Value)
+	case n.ShortTag() == "!!str" || len(n.Value) > yamlloc.MaxEcho:
+		return yamlloc.Quote(n.Value)
 	}
 	return quoteIfNeeded(n.Value)
 }

@@ -225,3 +225,20 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// MaxEcho is how much of a bad value a message shows: enough to find it,
+// never a 10 MB line repeated into the terminal and the log.
+const MaxEcho = 80
+
+// Quote quotes a value for a message, cut to MaxEcho bytes (at a character
+// boundary) with its full length said.
+func Quote(s string) string {
+	if len(s) <= MaxEcho {
+		return strconv.Quote(s)
+	}
+	cut := MaxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(s[:cut]), len(s))
+}

@@ -108,7 +108,7 @@ func checkValue(f *pflag.Flag, n *yaml.Node) string {
 		return "" // an unquoted date: asOfSetting reads it
 	case f.Name == "as-of":
 		if _, err := time.Parse(time.DateOnly, n.Value); err != nil {
-			return "must be a date like 2027-04-07, got " + strconv.Quote(clip(n.Value))
+			return "must be a date like 2027-04-07, got " + yamlloc.Quote(n.Value)
 		}
 		return ""
 	}
@@ -172,24 +172,16 @@ func shown(f *pflag.Flag, val string) string {
 	if strings.HasPrefix(f.Name, "password") {
 		return fmt.Sprintf("a value of %d characters (not shown)", len(val))
 	}
-	return strconv.Quote(clip(val))
-}
-
-// clip shortens a bad value for a message.
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
+	return yamlloc.Quote(val)
 }
 
 // quoted is a key as a message shows it: quoted when it holds anything
 // but printable characters without spaces or colons, and cut short.
 func quoted(s string) string {
-	if s != "" && len(s) <= 80 && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) || unicode.IsSpace(r) || r == ':' }) < 0 {
+	if s != "" && len(s) <= yamlloc.MaxEcho && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) || unicode.IsSpace(r) || r == ':' }) < 0 {
 		return s
 	}
-	return strconv.Quote(clip(s))
+	return yamlloc.Quote(s)
 }
 
 // Bounds of the durations a scan takes. A host deadline of 0 does not mean
