@@ -2,7 +2,6 @@ package runstore
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,13 +143,16 @@ func stagingStart(name string) (time.Time, bool) {
 // process was killed while writing it) is skipped. When a host appears
 // twice (a resumed scan records the hosts it took over) the last line wins.
 func readJournal(path string) ([]results.Host, error) {
-	data, err := os.ReadFile(path)
+	// Never through a link, never from a pipe: the journal is ours, and
+	// anything else in its place is not read.
+	f, _, err := safefile.OpenOwn(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
 	var hosts []results.Host
 	index := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
 	for n := 1; sc.Scan(); n++ {
 		var h results.Host

@@ -63,9 +63,11 @@ func (s *Store) Lock(started time.Time) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
-	if fi, err := fl.Stat(); err != nil || !fi.Mode().IsRegular() {
+	// A hard link to another file (ln VICTIM DIR/.lock) is no link to
+	// O_NOFOLLOW: refuse a lock file with more than one name.
+	if fi, err := fl.Stat(); err != nil || !fi.Mode().IsRegular() || safefile.Links(fi) > 1 {
 		fl.Unlock()
-		return nil, fmt.Errorf("locking %s: not a regular file", path)
+		return nil, fmt.Errorf("locking %s: not a regular file of its own (a link to another file?); remove it", path)
 	}
 	if !ok {
 		pid, when := readOwner(path)
@@ -107,7 +109,7 @@ func writeOwner(path string, pid int, started time.Time) error {
 }
 
 func readOwner(path string) (pid int, started time.Time) {
-	f, err := os.OpenFile(path, os.O_RDONLY|safefile.NoFollow, 0)
+	f, _, err := safefile.OpenOwn(path)
 	if err != nil {
 		return 0, time.Time{}
 	}

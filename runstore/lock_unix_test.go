@@ -24,6 +24,7 @@ func TestLockRefusesLinks(t *testing.T) {
 		"dangling": func(lock string) error { return os.Symlink(filepath.Join(victimDir, "created"), lock) },
 		"fifo":     func(lock string) error { return syscall.Mkfifo(lock, 0o600) },
 		"folder":   func(lock string) error { return os.Mkdir(lock, 0o700) },
+		"hardlink": func(lock string) error { return os.Link(victim, lock) },
 	} {
 		s, err := Open(t.TempDir())
 		if err != nil {

@@ -116,26 +116,45 @@ func (s *Store) Prune(p Policy, protect ...string) ([]string, error) {
 }
 
 // IsRunDocument tells whether path is a run document of this tool: a
-// regular file (not a link) that starts with the schema and tool fields
-// run.WriteJSON writes first. Only the start is read: a run of a large
-// fleet is many megabytes.
+// regular file (not a link) that starts as run.WriteJSON writes it, with
+// its schema and tool first, a start time, and the list of hosts last.
+// Only the head before the hosts is read: a run of a large fleet is many
+// megabytes.
 func IsRunDocument(path string) bool {
-	f, err := os.OpenFile(path, os.O_RDONLY|safefile.NoFollow, 0)
+	f, _, err := safefile.OpenOwn(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return false
-	}
-	dec := json.NewDecoder(io.LimitReader(f, 4096))
+	dec := json.NewDecoder(io.LimitReader(f, 64<<10))
 	dec.UseNumber()
-	want := []any{json.Delim('{'), "schema", json.Number(fmt.Sprint(results.SchemaVersion)), "tool", "aadcready"}
-	for _, w := range want {
-		tok, err := dec.Token()
-		if err != nil || tok != w {
+	for _, w := range []any{json.Delim('{'), "schema", json.Number(fmt.Sprint(results.SchemaVersion)), "tool", "aadcready"} {
+		if tok, err := dec.Token(); err != nil || tok != w {
 			return false
 		}
 	}
-	return true
+	started := false
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch key {
+		case "hosts":
+			tok, err := dec.Token()
+			return err == nil && tok == json.Delim('[') && started
+		case "started":
+			var t time.Time
+			if dec.Decode(&t) != nil || t.IsZero() {
+				return false
+			}
+			started = true
+		default:
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return false
+			}
+		}
+	}
+	return false
 }

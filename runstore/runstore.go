@@ -34,6 +34,7 @@ import (
 
 	"aadcready/atomicfile"
 	"aadcready/results"
+	"aadcready/safefile"
 )
 
 // File names inside a run folder and the store.
@@ -403,7 +404,9 @@ func Load(arg, outDir string) (*results.Run, Ref, error) {
 	if err != nil {
 		return nil, Ref{}, err
 	}
-	f, err := os.Open(ref.File)
+	// A run named on the command line may be anywhere (a link is fine),
+	// but must be a regular file: a pipe would block the command.
+	f, _, err := safefile.Open(ref.File)
 	if err != nil {
 		return nil, ref, err
 	}

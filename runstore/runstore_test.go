@@ -348,6 +348,8 @@ func TestPruneNeverGuesses(t *testing.T) {
 		"20200102T000000Z": `{"schema": 1, "tool": "other"}`,
 		"20200103T000000Z": `{"tool": "aadcready", "schema": 1}`,
 		"20200104T000000Z": "not json",
+		"20200106T000000Z": `{"schema": 1, "tool": "aadcready"}`,
+		"20200107T000000Z": `{"schema": 1, "tool": "aadcready", "started": "2020-01-07T00:00:00Z", "hosts": {}}`,
 	}
 	for name, body := range foreign {
 		mustMkdir(t, filepath.Join(s.Dir, name))

@@ -151,3 +151,22 @@ func Create(path string, perm os.FileMode) (*os.File, error) {
 	}
 	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|NoFollow, perm)
 }
+
+// OpenOwn opens for reading a file the tool itself wrote (a run's journal,
+// run.json, the lock file): never through a symbolic link, never waiting
+// on a pipe, and only when it is a regular file.
+func OpenOwn(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|NoFollow|openNonBlock, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil {
+		err = regular(path, fi)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}

@@ -343,7 +343,8 @@ func TestPruneRuns(t *testing.T) {
 		name := runstore.FolderName(now.Add(-age), false)
 		dir := filepath.Join(out, name)
 		os.MkdirAll(dir, 0o755)
-		os.WriteFile(filepath.Join(dir, "run.json"), []byte(`{"schema":1,"tool":"aadcready"}`), 0o644)
+		doc := `{"schema":1,"tool":"aadcready","started":"` + now.Add(-age).Format(time.RFC3339) + `","hosts":[]}`
+		os.WriteFile(filepath.Join(dir, "run.json"), []byte(doc), 0o644)
 		return name
 	}
 	day := 24 * time.Hour
