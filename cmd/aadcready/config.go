@@ -143,11 +143,11 @@ func parseAs(typ, s string) error {
 	var err error
 	switch typ {
 	case "int":
-		_, err = strconv.Atoi(strings.TrimSpace(s))
+		_, err = strconv.Atoi(s)
 	case "duration":
-		_, err = time.ParseDuration(strings.TrimSpace(s))
+		_, err = time.ParseDuration(s)
 	case "bool":
-		_, err = strconv.ParseBool(strings.TrimSpace(s))
+		_, err = strconv.ParseBool(s)
 	}
 	return err
 }
