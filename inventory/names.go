@@ -151,7 +151,7 @@ func ReadHostsFileContext(ctx context.Context, path string) ([]string, error) {
 		return nil, err
 	}
 	var names []string
-	var errs []error
+	errs := yamlloc.List{File: path}
 	firstLine := map[string]int{}
 	for i, line := range strings.Split(decodeText(data), "\n") {
 		lineNo := i + 1
@@ -163,19 +163,19 @@ func ReadHostsFileContext(ctx context.Context, path string) ([]string, error) {
 			continue
 		}
 		if err := validateName(name); err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: %s %w", path, lineNo, yamlloc.Quote(name), err))
+			errs.Add(lineNo, "", "", yamlloc.Quote(name)+" "+err.Error())
 			continue
 		}
 		key := hostKey(name)
 		if prev, dup := firstLine[key]; dup {
-			errs = append(errs, fmt.Errorf("%s:%d: %q is already listed at line %d %s", path, lineNo, name, prev, sameHostNote))
+			errs.Add(lineNo, "", "", fmt.Sprintf("%q is already listed at line %d %s", name, prev, sameHostNote))
 			continue
 		}
 		firstLine[key] = lineNo
 		names = append(names, name)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	if len(names) == 0 {
 		return nil, fmt.Errorf("%s: no host names (only blank lines and comments)", path)

@@ -184,3 +184,16 @@ func TestReadHostsFileErrors(t *testing.T) {
 		t.Errorf("missing file: got %v", err)
 	}
 }
+
+// A hosts file of thousands of bad lines gives a message of a hundred.
+func TestReadHostsFileCapsProblems(t *testing.T) {
+	path := writeFile(t, "hosts.txt", strings.Repeat("bad name\n", 5000), 0o600)
+	_, err := ReadHostsFile(path)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 101 || !strings.Contains(lines[100], "4900 more problems not shown") || !strings.HasPrefix(lines[0], path+":1: ") {
+		t.Errorf("%d lines, first %q, last %q", len(lines), lines[0], lines[len(lines)-1])
+	}
+}

@@ -65,16 +65,24 @@ func (l *List) Add(line int, scope, field, msg string) {
 // Len is the number of problems recorded.
 func (l *List) Len() int { return len(l.errs) }
 
+// MaxProblems is how many problems of one file a message lists: a file of
+// a million bad lines must not produce a message of a million lines.
+const MaxProblems = 100
+
 // Err joins the problems, one per line, in line order (problems on the same
-// line, or with none, in the order they were found); nil when there are none.
+// line, or with none, in the order they were found), the first MaxProblems
+// of them and a count of the rest; nil when there are none.
 func (l *List) Err() error {
 	if len(l.errs) == 0 {
 		return nil
 	}
 	slices.SortStableFunc(l.errs, func(a, b Error) int { return cmp.Compare(a.Line, b.Line) })
-	errs := make([]error, len(l.errs))
-	for i, e := range l.errs {
-		errs[i] = e
+	errs := make([]error, 0, min(len(l.errs), MaxProblems+1))
+	for _, e := range l.errs[:min(len(l.errs), MaxProblems)] {
+		errs = append(errs, e)
+	}
+	if more := len(l.errs) - MaxProblems; more > 0 {
+		errs = append(errs, fmt.Errorf("%s: %d more problems not shown; fix these first", l.File, more))
 	}
 	return errors.Join(errs...)
 }
