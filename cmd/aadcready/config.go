@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,7 +125,7 @@ func checkValue(f *pflag.Flag, n *yaml.Node) string {
 func checkEnv(flags *pflag.FlagSet, getenv func(string) string) error {
 	var errs []string
 	flags.VisitAll(func(f *pflag.Flag) {
-		name := "AADCREADY_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		val := getenv(name)
 		if val == "" || f.Changed || f.Name == "help" {
 			return
@@ -203,4 +205,68 @@ func checkDurations(flags *pflag.FlagSet, v *viper.Viper) error {
 		}
 	}
 	return nil
+}
+
+// locateSettings makes every usage error about a setting say where the
+// setting was made: a message starting with --NAME about a flag that was
+// not on the command line gets the AADCREADY_* variable that set it, or
+// the --config file and line ("aadcready.yaml:3: concurrency: --concurrency
+// must be at least 1"). The checks themselves stay where they are; this is
+// the one place that knows where values come from.
+func locateSettings(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		locateSettings(c)
+	}
+	if run := cmd.RunE; run != nil {
+		cmd.RunE = func(c *cobra.Command, args []string) error { return located(c, run(c, args)) }
+	}
+}
+
+func located(cmd *cobra.Command, err error) error {
+	var ue usageError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	msg := err.Error()
+	name, ok := strings.CutPrefix(msg, "--")
+	if !ok {
+		return err
+	}
+	if i := strings.IndexFunc(name, func(r rune) bool { return !(r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r)) }); i >= 0 {
+		name = name[:i]
+	}
+	f := cmd.Flags().Lookup(name)
+	if f == nil || f.Changed {
+		return err
+	}
+	if env := envName(name); os.Getenv(env) != "" {
+		return usage("%s (set by %s)", msg, env)
+	}
+	path, _ := cmd.Flags().GetString("config")
+	if path == "" {
+		path = os.Getenv(envName("config"))
+	}
+	if path == "" {
+		return err
+	}
+	data, rerr := safefile.Read(cmd.Context(), path, safefile.MaxSmall)
+	if rerr != nil {
+		return err
+	}
+	var errs yamlloc.List
+	root := yamlloc.Document(data, &errs, "")
+	if root == nil || root.Kind != yaml.MappingNode {
+		return err
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k := root.Content[i]; k.Value == name {
+			return usageError{yamlloc.Error{File: path, Line: k.Line, Field: name, Msg: msg}}
+		}
+	}
+	return err
+}
+
+// envName is the AADCREADY_* variable of a flag.
+func envName(flag string) string {
+	return "AADCREADY_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
