@@ -735,3 +735,34 @@ func BenchmarkWriteHTML2000(b *testing.B) {
 		}
 	}
 }
+
+// TestWriteHTMLLanguageMode: a host's details name its PowerShell language
+// mode, so a reader sees a ConstrainedLanguage server as such.
+func TestWriteHTMLLanguageMode(t *testing.T) {
+	cat := loadCatalog(t)
+	run := fleet(t, cat, 2, false)
+	run.Hosts[1].Facts.Facts["ps.language_mode"] = facts.Fact{Status: facts.StatusOK, Value: "ConstrainedLanguage"}
+	d := unpackDetails(t, render(t, run, HTMLOptions{Catalog: cat, Now: testAsOf}))
+	if !strings.Contains(d.Hosts[1].Meta, "PowerShell ConstrainedLanguage") {
+		t.Errorf("meta %q does not name the language mode", d.Hosts[1].Meta)
+	}
+}
+
+func TestEllipsisCutsBetweenWords(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"probe aadconnect malformed", 12, "probe…"},
+		{"probe aadconnect malformed", 17, "probe aadconnect…"},
+		{"probe aadconnect malformed", 18, "probe aadconnect…"},
+		{"averyveryverylongtoken", 10, "averyvery…"},   // no space to cut at
+		{"a averyveryverylongtoken", 10, "a averyve…"}, // the space is too early
+	} {
+		if got := ellipsis(c.in, c.n); got != c.want {
+			t.Errorf("ellipsis(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}

@@ -75,7 +75,10 @@ var healthy = derive(nil, map[string]any{
 	"dcom.ole_restrictions_present": true,
 
 	"ps.version": "5.1.17763.6414", "ps.clr_version": "4.0.30319.42000", "ps.language_mode": "FullLanguage",
-	"ps.execution_policy": "RemoteSigned", "ps.execution_policy_gpo": absent, "ps.transcription_enabled": false,
+	"ps.process_arch": "AMD64", "ps.execution_policy": "RemoteSigned", "ps.execution_policy_gpo": absent,
+	"ps.execution_policy_machine_policy": "Undefined", "ps.execution_policy_user_policy": "Undefined",
+	"ps.execution_policy_local_machine": "RemoteSigned", "ps.execution_policy_machine": "RemoteSigned",
+	"ps.script_block_logging": false, "ps.transcription_enabled": false,
 
 	"dotnet.release": 528049,
 
@@ -87,10 +90,12 @@ var healthy = derive(nil, map[string]any{
 	"vcredist.x64_installed": true, "vcredist.x64_version": "v14.38.33135.00",
 
 	"aadc.wizard_path": wizardPath, "aadc.wizard_version": "2.6.92.0",
-	"aadc.uninstall_entries":  []string{"Microsoft Entra Connect Sync|2.6.92.0", "Microsoft Entra Connect synchronization services|2.6.92.0"},
-	"adsync.install_location": syncLocation,
-	"adsync.service_state":    "Running", "adsync.service_start_mode": "Auto", "adsync.service_account": `NT SERVICE\ADSync`,
-	"adsync.db_server": "(localdb)", "adsync.db_instance": "ADSync2019", "adsync.db_name": "ADSync",
+	"aadc.uninstall_entries":    []string{"Microsoft Entra Connect Sync|2.6.92.0", "Microsoft Entra Connect synchronization services|2.6.92.0"},
+	"aadc.uninstall_unreadable": []string{},
+	"adsync.install_location":   syncLocation,
+	"adsync.service_state":      "Running", "adsync.service_start_mode": "Auto", "adsync.service_source": "wmi",
+	"adsync.service_account": `NT SERVICE\ADSync`,
+	"adsync.db_server":       "(localdb)", "adsync.db_instance": "ADSync2019", "adsync.db_name": "ADSync",
 	"localdb.installed_versions": []string{"15.0"}, "localdb.mdf_path": mdfV2, "localdb.mdf_bytes": 1342177280,
 
 	"adsync.staging_mode": false, "adsync.sync_cycle_enabled": true, "adsync.scheduler_suspended": false,
@@ -99,7 +104,9 @@ var healthy = derive(nil, map[string]any{
 	"hw.memory_bytes": 17179332608, "hw.cpu_max_mhz": 2594, "hw.cpu_logical_count": 4, "hw.system_drive": "C:",
 	"hw.system_drive_size_bytes": 136365211648, "hw.system_drive_free_bytes": 71940689920,
 
-	"reboot.pending": false, "reboot.reasons": []string{},
+	"reboot.cbs_reboot_pending": false, "reboot.wu_reboot_required": false, "reboot.netlogon_join_domain": false,
+	"reboot.netlogon_avoid_spn_set": false, "reboot.computer_rename_pending": false,
+	"reboot.pending": false, "reboot.reasons": []string{}, "reboot.file_rename_pending": false,
 })
 
 func connect(build string, identity any) map[string]any {
@@ -128,7 +135,7 @@ func merge(ms ...map[string]any) map[string]any {
 var noConnect = map[string]any{
 	"aadc.wizard_path": absent, "aadc.wizard_version": absent, "aadc.uninstall_entries": []string{},
 	"adsync.install_location": absent, "adsync.service_state": absent, "adsync.service_start_mode": absent,
-	"adsync.service_account": absent, "adsync.db_server": absent, "adsync.db_instance": absent, "adsync.db_name": absent,
+	"adsync.service_source": absent, "adsync.service_account": absent, "adsync.db_server": absent, "adsync.db_instance": absent, "adsync.db_name": absent,
 	"localdb.installed_versions": []string{}, "localdb.mdf_path": absent, "localdb.mdf_bytes": absent,
 	"adsync.staging_mode": absent, "adsync.sync_cycle_enabled": absent, "adsync.scheduler_suspended": absent,
 	"adsync.auto_upgrade": absent, "adsync.connector_identity_type": absent,
@@ -162,7 +169,8 @@ var profiles = map[string]profile{
 	"ws2019-localdb-full": {doc: "Windows Server 2019, Connect 2.6.92.0 with a 9 GiB LocalDB database (auto-upgrade refuses at 8 GB)",
 		facts: derive(healthy, map[string]any{"localdb.mdf_bytes": 9663676416})},
 	"ws2019-reboot-pending": {doc: "Windows Server 2019, Connect 2.6.92.0, a reboot pending after TLS changes",
-		facts: derive(healthy, map[string]any{"reboot.pending": true, "reboot.reasons": []string{"PendingFileRenameOperations"}})},
+		facts: derive(healthy, map[string]any{"reboot.pending": true, "reboot.reasons": []string{"CBS RebootPending"},
+			"reboot.cbs_reboot_pending": true, "reboot.file_rename_pending": true})},
 	"server-core": {doc: "Windows Server 2019 Datacenter, Server Core installation, Connect 2.6.92.0: the OS is not supported",
 		facts: derive(healthy, map[string]any{
 			"os.caption": "Microsoft Windows Server 2019 Datacenter", "os.edition_id": "ServerDatacenter",

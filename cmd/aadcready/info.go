@@ -45,20 +45,28 @@ to exist and to be a regular file owned by you (or root) that nobody else can re
 
 func newProbesCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "probes", Short: "Show what runs on the hosts"}
-	cmd.AddCommand(&cobra.Command{
+	show := &cobra.Command{
 		Use:   "show",
 		Short: "Print the exact PowerShell bundle that runs on every host",
 		Long: `Print the exact PowerShell bundle that aadcready sends to every host (read-only probes,
-compatible with Windows PowerShell 2.0 to 5.1), preceded by the command line that starts it.`,
+compatible with Windows PowerShell 2.0 to 5.1 and Constrained Language mode), preceded by the
+command line that starts it. With --command-line, print only that command line (what a SOC
+allowlists: docs/probes.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
+			if only, _ := cmd.Flags().GetBool("command-line"); only {
+				fmt.Fprintln(w, probes.CommandLine())
+				return nil
+			}
 			fmt.Fprintf(w, "# Command line (the bootstrap reads the bundle below from stdin):\n#   %s\n", probes.CommandLine())
 			fmt.Fprintf(w, "# Bootstrap, decoded:\n%s\n", commentLines(probes.Bootstrap()))
 			fmt.Fprint(w, probes.Bundle())
 			return nil
 		},
-	})
+	}
+	show.Flags().Bool("command-line", false, "print only the command line WinRS runs on each host")
+	cmd.AddCommand(show)
 	return cmd
 }
 

@@ -109,24 +109,32 @@ func addOutputFlags(f *pflag.FlagSet) {
 	f.String("checks-csv", "", "write the per-check CSV (one row per host and check) to this file")
 	f.String("json", "", "write the run document (facts, checks, verdicts, run metadata) to this file")
 	f.String("html", "", "write the HTML report (one self-contained page) to this file")
+	f.String("prom", "", "write the run's metrics for node_exporter's textfile collector to this file (docs/monitoring.md)")
 	f.Bool("exit-zero-on-findings", false, "exit 0 instead of 1 or 2 (usage errors still exit 3, output failures 4, interrupts 130)")
 }
 
 // writeOutputs is the output stage of `scan` and `report`. The files of
-// --csv, --checks-csv, --json and --html come first, each on its own: one
-// that fails (a full disk, a folder that is gone) is reported and the
-// others are still written. Then the table, the waiver notes and, with
-// --since, the changes on stdout. A stdout that cannot be written (a pipe
-// closed by `head`, /dev/full, a terminal that went away) only means no
-// table: it is said on stderr (not for a closed pipe, whose reader left
-// on purpose) and costs no result. The error, when not nil, is an
-// outputError naming every file that could not be written.
+// --csv, --checks-csv, --json, --prom and --html come first, each on its
+// own and named on stderr as it is written: one that fails (a full disk, a
+// folder that is gone) is reported and the others are still written. Then
+// the table, the waiver notes and, with --since, the changes on stdout. A
+// stdout that cannot be written (a pipe closed by `head`, /dev/full, a
+// terminal that went away) only means no table: it is said on stderr (not
+// for a closed pipe, whose reader left on purpose) and costs no result.
+// The error, when not nil, is an outputError naming every file that could
+// not be written.
 func writeOutputs(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, changes *diff.Result, html report.HTMLOptions) error {
 	var errs []error
 	for _, o := range []struct {
-		flag   string
-		format report.Format
-	}{{"csv", report.FormatCSV}, {"checks-csv", report.FormatChecksCSV}, {"json", report.FormatJSON}, {"html", report.FormatHTML}} {
+		flag, what string
+		format     report.Format
+	}{
+		{"csv", "change-board CSV", report.FormatCSV},
+		{"checks-csv", "per-check CSV", report.FormatChecksCSV},
+		{"json", "run document", report.FormatJSON},
+		{"prom", "metrics", report.FormatProm},
+		{"html", "HTML report", report.FormatHTML},
+	} {
 		path := v.GetString(o.flag)
 		if path == "" {
 			continue
@@ -139,7 +147,9 @@ func writeOutputs(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, ch
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("--%s: %w", o.flag, err))
+			continue
 		}
+		fmt.Fprintf(stderr, "aadcready: %s written to %s\n", o.what, report.TerminalSafe(path))
 	}
 	printTable(stderr, func() error { return writeTable(stdout, run, changes) })
 	if len(errs) > 0 {
