@@ -102,13 +102,24 @@ func WriteChecksCSV(w io.Writer, run *results.Run) error {
 	return cw.Error()
 }
 
-func newCSV(w io.Writer, header []string) (*csv.Writer, error) {
+func newCSV(w io.Writer, header []string) (*csvWriter, error) {
 	if _, err := io.WriteString(w, utf8BOM); err != nil {
 		return nil, err
 	}
-	cw := csv.NewWriter(w)
+	cw := &csvWriter{csv.NewWriter(w)}
 	cw.UseCRLF = true
 	return cw, cw.Write(header)
+}
+
+// csvWriter writes every cell of every CSV through FileSafe: `cat
+// hosts.csv` must not run the escape sequences a host planted.
+type csvWriter struct{ *csv.Writer }
+
+func (c *csvWriter) Write(row []string) error {
+	for i, cell := range row {
+		row[i] = FileSafe(cell)
+	}
+	return c.Writer.Write(row)
 }
 
 // text prepares a free-text cell; numbers and our own enums skip it.

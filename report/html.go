@@ -83,11 +83,15 @@ func WriteHTML(w io.Writer, run *results.Run, opt HTMLOptions) error {
 	if err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
+	sw := newSafeWriter(w)
+	bw := bufio.NewWriterSize(sw, 64<<10)
 	if err := htmlTemplate.Execute(bw, p); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return sw.Close()
 }
 
 // Verdict presentation. Each verdict has its own shape (an SVG symbol and a

@@ -130,6 +130,7 @@ const (
 	ExitNeedsAction = 1   // some host needs a fix, an upgrade or a migration (FIX, UPGRADE, FIX_THEN_UPGRADE, MIGRATE)
 	ExitNotChecked  = 2   // some host could not be checked (INCOMPLETE, UNREACHABLE, NOT_INSTALLED)
 	ExitUsage       = 3   // usage or configuration error; nothing was scanned
+	ExitOutput      = 4   // the scan ran, but some of its outputs could not be written
 	ExitInterrupted = 130 // SIGINT or SIGTERM
 )
 

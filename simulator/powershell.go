@@ -196,7 +196,8 @@ func noise(n int) []byte {
 
 // plantHostile makes a host's report hostile, as a compromised server's
 // could be: a spreadsheet formula (os.caption, a CSV column), markup,
-// terminal escapes in a value, all three in an error reason (of a
+// terminal escapes in a value, all three and a bidi override and a C1
+// control in an error reason (of a
 // blocker's fact, so it becomes the verdict's reason), a lone UTF-16 surrogate (what PowerShell prints for a
 // broken registry string; the parser makes it U+FFFD) and stderr bytes that
 // are not UTF-8. It returns the raw records and stderr to plant.
@@ -205,7 +206,7 @@ func plantHostile(set *facts.Set) (raw map[string]string, stderr []byte) {
 	set.Facts["os.caption"] = ok(`=HYPERLINK("http://attacker.example/","Microsoft Windows Server 2019 Datacenter")`)
 	set.Facts["adsync.service_account"] = ok(`<script>alert(document.domain)</script>`)
 	set.Facts["hw.system_drive"] = ok("\x1b[2J\x1b[31mC:")
-	set.Facts["dotnet.release"] = facts.Fact{Status: facts.StatusError, Reason: "\x1b[2J\x1b]0;pwned\x07=cmd|' /C calc'!A0 <script>alert(document.domain)</script> Access is denied"}
+	set.Facts["dotnet.release"] = facts.Fact{Status: facts.StatusError, Reason: "\x1b[2J\x1b]0;pwned\x07=cmd|' /C calc'!A0 <script>alert(document.domain)</script> \u202edenied si sseccA\u202c \u009b31m"}
 	raw = map[string]string{"adsync.install_location": `C:\\Program Files\\Microsoft Azure AD Sync\\\uD800`}
 	return raw, []byte("\xff\xfe\x1b[2JWARNING: \xc3\x28 is not UTF-8\r\n")
 }

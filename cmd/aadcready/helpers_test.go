@@ -94,14 +94,8 @@ func runCLIContext(t *testing.T, ctx context.Context, args ...string) cliResult 
 	root.SetOut(&stdout)
 	root.SetErr(&stderr)
 	err := root.ExecuteContext(ctx)
-	code := 0
-	var ee exitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.code
-	default:
-		code = results.ExitUsage
+	code, show := codeOf(err)
+	if show {
 		fmt.Fprintln(&stderr, "aadcready:", err)
 	}
 	return cliResult{stdout.String(), stderr.String(), code}

@@ -19,15 +19,19 @@ func newInventoryCmd() *cobra.Command {
 		Short: "Check an inventory file without contacting any host",
 		Long: `Check an inventory file: unknown keys, duplicate hosts, bad ports, missing or inline
 credentials. Every problem is reported with its file, line, host and field. Exit 0 when the
-file is valid, 3 when it is not. Secrets are not read.`,
+file is valid, 3 when it is not. Passwords are not read, but every password_file is checked
+to exist and to be a regular file owned by you (or root) that nobody else can read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path, _ := cmd.Flags().GetString("inventory")
 			if path == "" {
 				return usage("inventory validate needs -i FILE")
 			}
-			inv, err := inventory.Load(path)
+			inv, err := inventory.LoadContext(cmd.Context(), path)
 			if err != nil {
+				return usageError{err}
+			}
+			if err := inventory.CheckFiles(inv); err != nil {
 				return usageError{err}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d hosts, valid\n", path, len(inv.Hosts))

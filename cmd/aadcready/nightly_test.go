@@ -343,27 +343,43 @@ func TestPruneRuns(t *testing.T) {
 		name := runstore.FolderName(now.Add(-age), false)
 		dir := filepath.Join(out, name)
 		os.MkdirAll(dir, 0o755)
-		os.WriteFile(filepath.Join(dir, "run.json"), []byte(`{"schema":1}`), 0o644)
+		doc := `{"schema":1,"tool":"aadcready","started":"` + now.Add(-age).Format(time.RFC3339) + `","hosts":[]}`
+		os.WriteFile(filepath.Join(dir, "run.json"), []byte(doc), 0o644)
 		return name
 	}
 	day := 24 * time.Hour
 	a, b, c := old(100*day), old(40*day), old(2*day)
 	os.MkdirAll(filepath.Join(out, "20200101T000000Z"), 0o755) // no run.json: not a run
 	os.MkdirAll(filepath.Join(out, "board-exports"), 0o755)
+	// A run-like folder whose run.json is not a run document of this tool.
+	foreign := runstore.FolderName(now.Add(-300*day), false)
+	os.MkdirAll(filepath.Join(out, foreign), 0o755)
+	os.WriteFile(filepath.Join(out, foreign, "run.json"), []byte(`{}`), 0o644)
+
+	// A retention past what can be represented is refused before the scan
+	// (it once overflowed into "keep nothing").
+	for _, days := range []string{"106752", "999999", "9223372036854775807"} {
+		if r := runCLI(t, "scan", "-i", f.inv, "--out", out, "--keep-days", days); r.code != 3 {
+			t.Errorf("--keep-days %s: exit %d, want 3\n%s", days, r.code, r.stderr)
+		}
+	}
+	if got := runFolders(t, out); len(got) != 4 {
+		t.Fatalf("a refused retention touched the runs: %v", got)
+	}
 
 	if r := runCLI(t, "scan", "-i", f.inv, "--out", out, "--keep-days", "30"); r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	got := runFolders(t, out)
-	if len(got) != 2 || got[0] != c || slices.Contains(got, a) || slices.Contains(got, b) {
+	if len(got) != 3 || got[0] != foreign || got[1] != c || slices.Contains(got, a) || slices.Contains(got, b) {
 		t.Errorf("after --keep-days 30: %v, want %s and the new run", got, c)
 	}
 	if r := runCLI(t, "scan", "-i", f.inv, "--out", out, "--keep", "1"); r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	got = runFolders(t, out)
-	if len(got) != 1 || filepath.Base(latestRun(t, out)) != got[0] {
-		t.Errorf("after --keep 1: %v, want only the new run (latest)", got)
+	if len(got) != 2 || got[0] != foreign || filepath.Base(latestRun(t, out)) != got[1] {
+		t.Errorf("after --keep 1: %v, want only the foreign folder and the new run (latest)", got)
 	}
 	for _, keep := range []string{"20200101T000000Z", "board-exports", ".lock"} {
 		if _, err := os.Stat(filepath.Join(out, keep)); err != nil {
