@@ -22,6 +22,7 @@ type Client struct {
 	transport *http.Transport
 	sem       chan struct{} // one request in flight (and in unseal order)
 	buf       []byte        // response body buffer, guarded by sem
+	ticket    *krbTicket    // Kerberos service ticket, set under sem before the first dial
 
 	closeCtx  context.Context
 	closeNow  context.CancelFunc

@@ -17,12 +17,21 @@ type Config struct {
 	Port    int    // default 5985 http / 5986 https
 	HTTPS   bool
 
-	Auth               string // "basic" | "ntlm" ("kerberos", "certificate" -> ErrUnsupportedAuth for now)
+	Auth               string // "basic" | "ntlm" | "kerberos" | "negotiate" ("certificate" -> ErrUnsupportedAuth)
 	Username, Password string // DOMAIN\user, user@domain or user
 	AllowUnencrypted   bool   // HTTP only: send NTLM/Basic without sealing (warning territory)
-	Insecure           bool   // HTTPS: skip verification (only when the inventory says so)
-	CAPEM              []byte // extra roots ADDED to the system pool (not replacing it)
-	ServerName         string // TLS server-name override
+
+	// Kerberos is the credential for kerberos and negotiate, shared by the
+	// hosts that use it in a run (one AS exchange, one ticket per SPN).
+	Kerberos *Kerberos
+	SPN      string // default HTTP/<Host>
+	// NTLMFallback lets negotiate use NTLM (with Username and Password)
+	// where Kerberos cannot work: a host named by IP without SPN, an SPN
+	// the KDC does not know, no KDC reachable. Never after a refusal.
+	NTLMFallback bool
+	Insecure     bool   // HTTPS: skip verification (only when the inventory says so)
+	CAPEM        []byte // extra roots ADDED to the system pool (not replacing it)
+	ServerName   string // TLS server-name override
 
 	DialTimeout, TLSHandshakeTimeout, ResponseHeaderTimeout, IdleTimeout time.Duration // defaults 10s, 10s, OperationTimeout+15s, 30s
 	OperationTimeout                                                     time.Duration // WS-Man OperationTimeout header, default 20s
@@ -65,6 +74,7 @@ const (
 	AuthBasic       = "basic"
 	AuthNTLM        = "ntlm"
 	AuthKerberos    = "kerberos"
+	AuthNegotiate   = "negotiate"
 	AuthCertificate = "certificate"
 )
 
@@ -75,9 +85,13 @@ type settings struct {
 	dialAddr   string // host:port to dial
 	serverName string
 	roots      *x509.CertPool
-	seal       bool // NTLM over HTTP with message encryption
+	seal       bool // NTLM or Kerberos over HTTP with message encryption
 	user       ntlmUser
+	spn        string // Kerberos: the service principal; "" when NTLM is used
 }
+
+// kerberos reports whether the settings authenticate with Kerberos.
+func (s *settings) kerberos() bool { return s.spn != "" }
 
 type ntlmUser struct{ domain, name string }
 
@@ -165,7 +179,9 @@ func (s *settings) applyAuth() error {
 	case AuthNTLM:
 		s.seal = !s.HTTPS && !s.AllowUnencrypted
 		s.user = splitUser(s.Username)
-	case AuthKerberos, AuthCertificate:
+	case AuthKerberos, AuthNegotiate:
+		return s.applyKerberos()
+	case AuthCertificate:
 		e := configError("config: auth method " + s.Auth + " is not supported yet")
 		e.Err = ErrUnsupportedAuth
 		return e
@@ -178,6 +194,40 @@ func (s *settings) applyAuth() error {
 		return configError("config: username is empty")
 	}
 	return nil
+}
+
+// applyKerberos picks Kerberos or, for negotiate with NTLMFallback, NTLM
+// where Kerberos cannot work from the start (no SPN, no credential).
+func (s *settings) applyKerberos() error {
+	s.seal = !s.HTTPS && !s.AllowUnencrypted
+	s.spn = s.SPN
+	if s.spn == "" && net.ParseIP(strings.Trim(s.Host, "[]")) == nil {
+		s.spn = "HTTP/" + strings.ToLower(s.Host)
+	}
+	switch {
+	case s.spn != "" && s.Kerberos != nil:
+		return nil
+	case s.Auth == AuthNegotiate && s.NTLMFallback && s.Username != "" && s.Password != "":
+		s.spn, s.user = "", splitUser(s.Username)
+		return nil
+	case s.spn == "":
+		return newError(ClassKrbNoSPN, "connect", fmt.Sprintf("%s is an IP address: Kerberos has no service principal name for it", s.Host), nil)
+	}
+	return newError(ClassKrbConfig, "connect", "no Kerberos credential (ticket cache, keytab or password) for this host", nil)
+}
+
+// fallBackToNTLM switches negotiate to NTLM after a Kerberos failure that
+// says Kerberos cannot work for this host, if the inventory allows it.
+func (s *settings) fallBackToNTLM(err error) bool {
+	if s.Auth != AuthNegotiate || !s.NTLMFallback || s.Username == "" || s.Password == "" || !s.kerberos() {
+		return false
+	}
+	switch Classify(err).Class {
+	case ClassKrbSPNUnknown, ClassKDCUnreachable, ClassKrbNoSPN:
+		s.spn, s.user = "", splitUser(s.Username)
+		return true
+	}
+	return false
 }
 
 func (s *settings) applyTLS() error {

@@ -18,6 +18,8 @@ type authConn struct {
 	owner  *Client
 	mu     sync.Mutex // serialises Wrap/Unwrap (write loop vs. caller)
 	sess   sealer     // nil unless sealing
+	proto  string     // multipart/encrypted protocol of sess
+	hdrLen int        // header length sess writes (NTLM signature, Kerberos wrap header)
 	closed sync.Once
 }
 
@@ -34,18 +36,18 @@ func (ac *authConn) seal(dst, plain []byte) ([]byte, error) {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
 	if ac.sess == nil {
-		return dst, errors.New("connection has no NTLM session")
+		return dst, errors.New("connection has no security context to seal with")
 	}
-	return appendSealed(dst, ac.sess, plain)
+	return appendSealed(dst, ac.sess, ac.proto, plain)
 }
 
 func (ac *authConn) unseal(body []byte) ([]byte, error) {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
 	if ac.sess == nil {
-		return nil, errors.New("connection has no NTLM session")
+		return nil, errors.New("connection has no security context to unseal with")
 	}
-	return unseal(ac.sess, body)
+	return unseal(ac.sess, ac.proto, body)
 }
 
 // requestCtxKey carries a request's own context into the dial: net/http
@@ -91,9 +93,9 @@ func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 		}
 	}
 	ac := &authConn{Conn: nc, id: c.connIDs.Add(1), owner: c}
-	if c.s.Auth == AuthNTLM {
+	if auth := c.authFunc(); auth != nil {
 		start := time.Now()
-		err := c.authenticate(ctx, ac)
+		err := auth(ctx, ac)
 		if err == nil {
 			err = context.Cause(ctx) // ended during the handshake: its deadline may be poisoned
 		}
@@ -109,6 +111,17 @@ func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	}
 	c.logDebug("wsman connected", "conn", ac.id, "addr", nc.RemoteAddr().String(), "sealed", ac.sess != nil)
 	return ac, nil
+}
+
+// authFunc is the connection-bound handshake of the auth method, if any.
+func (c *Client) authFunc() func(context.Context, *authConn) error {
+	switch {
+	case c.s.kerberos():
+		return c.authenticateKerberos
+	case c.s.Auth == AuthNTLM, c.s.Auth == AuthNegotiate:
+		return c.authenticate
+	}
+	return nil
 }
 
 // connect resolves the address (if it is a name) and opens a TCP

@@ -41,11 +41,16 @@ func startResponder(t testing.TB, args ...string) *responder {
 	if err := os.WriteFile(users, []byte("TESTDOM:alice:Passw0rd!\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "NTLM_USER_FILE="+users)
+	return startResponderEnv(t, append(os.Environ(), "NTLM_USER_FILE="+users), args...)
+}
+
+// startResponderEnv starts the responder with env (its acceptor's settings).
+func startResponderEnv(t testing.TB, env []string, args ...string) *responder {
+	t.Helper()
 	check := exec.Command(python, append([]string{responderScript, "--check"}, args...)...)
 	check.Env = env
 	if out, err := check.CombinedOutput(); err != nil {
-		msg := "gss-ntlmssp responder unavailable (apt-get install -y gss-ntlmssp python3-gssapi): " + strings.TrimSpace(string(out)) + " " + err.Error()
+		msg := "GSSAPI responder unavailable (apt-get install -y gss-ntlmssp python3-gssapi krb5-user): " + strings.TrimSpace(string(out)) + " " + err.Error()
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}

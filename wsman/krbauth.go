@@ -1,0 +1,148 @@
+package wsman
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jcmturner/gokrb5/v8/crypto"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+)
+
+// krbTicket is the client's service ticket: fetched once (before the first
+// connection) and used for the AP exchange of every connection.
+type krbTicket struct {
+	tkt    messages.Ticket
+	key    types.EncryptionKey
+	hdrLen int // wrap header length of the ticket's enctype
+}
+
+// prepareKerberos gets the host's service ticket before the first request,
+// so that the sealed body's length is known and a KDC problem is named
+// before any connection. Runs under c.sem.
+func (c *Client) prepareKerberos(ctx context.Context) error {
+	if !c.s.kerberos() || c.ticket != nil {
+		return nil
+	}
+	c.trace("kerberos-spn "+c.s.spn, 0, nil)
+	tkt, key, err := c.s.Kerberos.serviceTicket(ctx, c.s.spn, c.trace)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctxError(ctx, "connect")
+		}
+		if c.s.fallBackToNTLM(err) {
+			c.trace("ntlm-fallback", 0, err)
+			return nil
+		}
+		return err
+	}
+	if !sealable(key.KeyType) {
+		return krbError(ClassKrbEtype, fmt.Sprintf("the service ticket for %s has enctype %d; only AES is used", c.s.spn, key.KeyType), errEtype)
+	}
+	et, _ := crypto.GetEtype(key.KeyType)
+	c.ticket = &krbTicket{tkt: tkt, key: key,
+		hdrLen: 16 + et.GetConfounderByteSize() + 16 + et.GetHMACBitLength()/8}
+	return nil
+}
+
+// sealFraming is the multipart protocol and header length of the client's
+// sealing: fixed by the auth method and (Kerberos) the ticket's enctype.
+func (c *Client) sealFraming() (string, int) {
+	switch {
+	case !c.s.kerberos():
+		return protoSPNEGO, ntlmSigLen
+	case c.s.Auth == AuthKerberos:
+		return protoKerberos, c.ticket.hdrLen
+	}
+	return protoSPNEGO, c.ticket.hdrLen
+}
+
+// authenticateKerberos runs the AP exchange on a fresh connection: one
+// empty POST with the AP-REQ (raw for the Kerberos scheme, in SPNEGO for
+// Negotiate), answered with 200 and the AP-REP, which must prove the
+// server holds the service key (mutual authentication).
+func (c *Client) authenticateKerberos(ctx context.Context, ac *authConn) error {
+	scheme := "Kerberos"
+	if c.s.Auth == AuthNegotiate {
+		scheme = "Negotiate"
+	}
+	creds := c.s.Kerberos.cl.Credentials
+	init, tok, err := newKrbInitiator(creds.CName(), creds.Domain(), c.ticket.tkt, c.ticket.key, scheme == "Negotiate")
+	if err != nil {
+		if errors.Is(err, errEtype) {
+			return krbError(ClassKrbEtype, err.Error(), err)
+		}
+		return krbError(ClassKrbConfig, "AP-REQ: "+err.Error(), err)
+	}
+	stop := context.AfterFunc(ctx, func() { ac.Conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	br := bufio.NewReaderSize(ac.Conn, 4096)
+	start := time.Now()
+	status, hdr, err := c.authLeg(ctx, ac, br, scheme, tok)
+	if err != nil {
+		return err
+	}
+	reply, offered, err := authToken(hdr, scheme)
+	if err != nil {
+		return newError(ClassMalformed, "connect", err.Error(), err)
+	}
+	switch {
+	case status == http.StatusUnauthorized:
+		return c.krbRefused(init, reply, offered, scheme)
+	case status < 200 || status > 299:
+		return c.authStatusError(status, "answered the Kerberos AP-REQ")
+	case br.Buffered() > 0:
+		return newError(ClassMalformed, "connect", "unexpected data after the authentication response", nil)
+	}
+	c.trace("kerberos-ap", time.Since(start), nil)
+	if err := init.accept(reply); err != nil {
+		var ae *apError
+		if errors.As(err, &ae) {
+			return krbCodeError(ae.ErrorCode, "the host answered the AP-REQ with "+sanitize(ae.Error()), err)
+		}
+		if errors.Is(err, errEtype) {
+			return krbError(ClassKrbEtype, sanitize(err.Error()), err)
+		}
+		e := krbError(ClassKrbMutual, sanitize(err.Error()), err)
+		c.trace("kerberos-mutual", 0, e)
+		return e
+	}
+	c.trace("kerberos-mutual", 0, nil)
+	if c.s.seal {
+		if init.headerLen() != c.ticket.hdrLen {
+			return krbError(ClassKrbEtype, fmt.Sprintf("the host's subkey enctype %d differs from the ticket's %d", init.key.KeyType, c.ticket.key.KeyType), errEtype)
+		}
+		ac.sess, ac.proto, ac.hdrLen = init, init.protocol(), init.headerLen()
+	}
+	return nil
+}
+
+// krbRefused explains a 401 to the AP-REQ: the KRB-ERROR the host sent,
+// if any (skew with the offset, a service key out of step), else a refusal.
+func (c *Client) krbRefused(init *krbInitiator, reply []byte, offered []string, scheme string) error {
+	if len(reply) > 0 {
+		if err := init.accept(reply); err != nil {
+			var ae *apError
+			if errors.As(err, &ae) {
+				msg := "the host refused the AP-REQ: " + sanitize(ae.Error())
+				if !ae.STime.IsZero() {
+					msg += fmt.Sprintf(" (host clock %s, ours %s)", ae.STime.UTC().Format(time.RFC3339), time.Now().UTC().Format(time.RFC3339))
+				}
+				e := krbCodeError(ae.ErrorCode, msg, err)
+				e.HTTPStatus = http.StatusUnauthorized
+				return e
+			}
+		}
+	}
+	msg := fmt.Sprintf("the host refused the Kerberos AP-REQ for %s", c.s.spn)
+	if len(reply) == 0 && len(offered) > 0 {
+		msg += fmt.Sprintf(" (it offers %v; is %s enabled in WinRM/Config/Service/Auth?)", offered, scheme)
+	}
+	e := c.authRefused(msg)
+	e.Hint = "the host did not accept the service ticket: check that the SPN " + c.s.spn + " belongs to this host's computer account (setspn -Q), the host's clock, and that the account may log on to it"
+	return e
+}
