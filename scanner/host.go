@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,6 +89,11 @@ func (s *scan) runWithRetries(ctx context.Context, h inventory.Host, command str
 	}
 	credKey := h.Username + " (" + h.Secret.String() + ")"
 	var krb *wsman.Kerberos
+	if h.Kerberized() && h.Kerberos.SPN == "" && !(h.Auth == inventory.AuthNegotiate && h.NTLMFallback) {
+		if _, err := netip.ParseAddr(h.Name); err == nil {
+			return nil, nil, wsman.NoSPNError(h.Name) // before any ticket source is touched
+		}
+	}
 	if h.Kerberized() {
 		credKey = krbKey(h)
 		var err error

@@ -211,9 +211,15 @@ func (s *settings) applyKerberos() error {
 		s.spn, s.user = "", splitUser(s.Username)
 		return nil
 	case s.spn == "":
-		return newError(ClassKrbNoSPN, "connect", fmt.Sprintf("%s is an IP address: Kerberos has no service principal name for it", s.Host), nil)
+		return NoSPNError(s.Host)
 	}
 	return newError(ClassKrbConfig, "connect", "no Kerberos credential (ticket cache, keytab or password) for this host", nil)
+}
+
+// NoSPNError is the failure of Kerberos to a host named by an IP address
+// without an explicit SPN: the KDC issues tickets to names, never to IPs.
+func NoSPNError(host string) *Error {
+	return newError(ClassKrbNoSPN, "connect", fmt.Sprintf("%s is an IP address: Kerberos cannot ask the KDC for a ticket to HTTP/%s (tickets are issued to host names registered as SPNs)", host, host), nil)
 }
 
 // fallBackToNTLM switches negotiate to NTLM after a Kerberos failure that

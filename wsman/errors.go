@@ -139,7 +139,7 @@ var hints = map[Class]string{
 	ClassCancelled:           "the scan was cancelled",
 	ClassUnsupported:         "this client does not support that configuration: use kerberos, negotiate or ntlm (sealed over HTTP), or basic over HTTPS",
 
-	ClassKrbNoSPN:         "Kerberos needs the host's name, not an IP address, to build its SPN HTTP/<name>: put the FQDN in the inventory (and the IP in address:), or set kerberos.spn; negotiate with ntlm_fallback: true uses NTLM instead where the account may",
+	ClassKrbNoSPN:         "Kerberos needs the host's name, not an IP address, to build its SPN HTTP/<name>: put the FQDN in the inventory (and the IP in address:), or set kerberos.spn (--spn); or use auth negotiate with ntlm_fallback: true (--ntlm-fallback) where the account may use NTLM",
 	ClassKrbSkew:          "the clocks of this machine, the KDC and the host differ by more than 5 minutes: fix NTP (w32tm /query /status on the host, timedatectl here)",
 	ClassKDCUnreachable:   "no KDC answered on port 88: check kerberos.kdc or krb5.conf's [realms] for the realm, DNS and the firewall to the domain controllers (TCP and UDP 88)",
 	ClassKrbSPNUnknown:    "the KDC knows no account with this host's SPN: check the name (FQDN, not an alias), run setspn -Q HTTP/<fqdn> (and WSMAN/<fqdn>) on a domain controller, or set kerberos.spn",

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"aadcready/test/interop"
 	"aadcready/test/krbtest"
 )
 
@@ -83,10 +84,10 @@ func needKDC(t testing.TB) *krbtest.KDC {
 	return kdc
 }
 
-func startKrbResponder(t testing.TB) *responder {
+func startKrbResponder(t testing.TB) *interop.Responder {
 	k := needKDC(t)
 	env := append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab"))
-	return startResponderEnv(t, env, "--mech", "kerberos")
+	return interop.Start(t, env, "--mech", "kerberos")
 }
 
 func newKerberos(t testing.TB, o KerberosOptions) *Kerberos {
@@ -122,11 +123,11 @@ func TestKerberosInteropMIT(t *testing.T) {
 	for name, opts := range sources {
 		for _, auth := range []string{AuthKerberos, AuthNegotiate} {
 			t.Run(name+"/"+auth, func(t *testing.T) {
-				before := strings.Count(r.logText(), "HANDSHAKE ")
+				before := strings.Count(r.Log(), "HANDSHAKE ")
 				k := newKerberos(t, opts(t))
 				var mu sync.Mutex
 				var steps []string
-				c := newClient(t, Config{Host: krbHost1, Address: "127.0.0.1", Port: r.port, Auth: auth, Kerberos: k,
+				c := newClient(t, Config{Host: krbHost1, Address: "127.0.0.1", Port: r.Port, Auth: auth, Kerberos: k,
 					MaxEnvelopeKB: 16, // several Send requests for the stdin below
 					Trace: func(step string, _ time.Duration, err error) {
 						mu.Lock()
@@ -162,7 +163,7 @@ func TestKerberosInteropMIT(t *testing.T) {
 						t.Errorf("trace lacks %q:\n%s", want, joined)
 					}
 				}
-				log := r.logAfter(20)
+				log := r.LogAfter(20)
 				if n := strings.Count(log, "HANDSHAKE ") - before; n != 1 {
 					t.Errorf("%d handshakes for one client, want 1:\n%s", n, log)
 				}
@@ -186,7 +187,7 @@ func TestKerberosWrongPasswordOneFailure(t *testing.T) {
 		if i%2 == 1 {
 			host = krbHost2
 		}
-		_, err := newClient(t, Config{Host: host, Address: "127.0.0.1", Port: r.port, Auth: AuthKerberos, Kerberos: cred}).Run(t.Context(), "hostname", nil)
+		_, err := newClient(t, Config{Host: host, Address: "127.0.0.1", Port: r.Port, Auth: AuthKerberos, Kerberos: cred}).Run(t.Context(), "hostname", nil)
 		e := wantClass(t, err, ClassKrbPreauthFailed)
 		if !CredentialRefused(e) || !strings.Contains(e.Hint, "lockout") {
 			t.Errorf("refusal %v, hint %q", CredentialRefused(e), e.Hint)
@@ -198,8 +199,8 @@ func TestKerberosWrongPasswordOneFailure(t *testing.T) {
 	if as, tgs := cred.KDCRequests(); as != 1 || tgs != 0 {
 		t.Errorf("%d AS and %d TGS exchanges, want 1 and 0", as, tgs)
 	}
-	if strings.Contains(r.logText(), "CONNECT") {
-		t.Errorf("a host was contacted with a credential the KDC refused:\n%s", r.logText())
+	if strings.Contains(r.Log(), "CONNECT") {
+		t.Errorf("a host was contacted with a credential the KDC refused:\n%s", r.Log())
 	}
 }
 
@@ -207,7 +208,7 @@ func TestKerberosFailureClasses(t *testing.T) {
 	r := startKrbResponder(t)
 	cred := newKerberos(t, KerberosOptions{Principal: "alice", Password: alicePw})
 	run := func(cfg Config) error {
-		cfg.Address, cfg.Port, cfg.Kerberos = "127.0.0.1", r.port, cred
+		cfg.Address, cfg.Port, cfg.Kerberos = "127.0.0.1", r.Port, cred
 		c, err := New(cfg)
 		if err != nil {
 			return err
@@ -236,7 +237,7 @@ func TestKerberosFailureClasses(t *testing.T) {
 	_ = e
 	// Unreachable KDC.
 	dead := newKerberos(t, KerberosOptions{Principal: "alice", Password: alicePw, Realm: krbtest.Realm, KDCs: []string{"127.0.0.1:1"}})
-	_, err := newClient(t, Config{Host: krbHost1, Address: "127.0.0.1", Port: r.port, Auth: AuthKerberos, Kerberos: dead}).Run(t.Context(), "hostname", nil)
+	_, err := newClient(t, Config{Host: krbHost1, Address: "127.0.0.1", Port: r.Port, Auth: AuthKerberos, Kerberos: dead}).Run(t.Context(), "hostname", nil)
 	e = wantClass(t, err, ClassKDCUnreachable)
 	if !strings.Contains(e.Message, "127.0.0.1:1") {
 		t.Errorf("message %q does not name the KDC", e.Message)

@@ -127,6 +127,7 @@ func loadTargets(v *viper.Viper) (*inventory.Inventory, error) {
 	if def.Secret.File != "" || def.Secret.Prompt {
 		def.Secret.Env = ""
 	}
+	kerberosFlags(v, &def)
 	inv, err := inventory.FromNames(names, def)
 	if err != nil {
 		return nil, usageError{err}
@@ -139,6 +140,9 @@ func loadTargets(v *viper.Viper) (*inventory.Inventory, error) {
 // a fleet of failed logons.
 func checkPasswords(resolver *inventory.Resolver, inv *inventory.Inventory) error {
 	for _, h := range inv.Hosts {
+		if h.Kerberized() && h.Secret == (inventory.SecretRef{}) {
+			continue // keytab or ticket cache
+		}
 		if _, err := resolver.Password(h.Secret); err != nil {
 			if errors.Is(err, inventory.ErrPromptInterrupted) {
 				return exitError{results.ExitInterrupted}
