@@ -21,7 +21,8 @@ type krbCred struct {
 	err error // the credential could not be loaded (no ticket cache, bad keytab)
 }
 
-// krbKey identifies a credential: account, source and realm settings.
+// krbKey identifies a credential: account, source and realm (KDCs and
+// krb5.conf only say how to reach the same account's KDC).
 func krbKey(h inventory.Host) string {
 	src := "ticket cache"
 	switch {
@@ -30,8 +31,11 @@ func krbKey(h inventory.Host) string {
 	case h.Secret != (inventory.SecretRef{}):
 		src = h.Secret.String()
 	}
-	k := h.Kerberos
-	return "kerberos " + h.Username + " (" + src + ") " + k.Realm + " " + strings.Join(k.KDCs, ",") + " " + k.Krb5Conf
+	key := "kerberos " + h.Username + " (" + src + ")"
+	if h.Kerberos.Realm != "" {
+		key += " realm " + h.Kerberos.Realm
+	}
+	return key
 }
 
 // get returns the credential of h, loading it on first use.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,6 +74,9 @@ func NewKerberos(o KerberosOptions) (*Kerberos, error) {
 	}
 	switch {
 	case o.Keytab != "":
+		if fi, err := os.Stat(o.Keytab); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+			return nil, krbError(ClassKrbKeytab, fmt.Sprintf("keytab %s is readable by others (mode %v): a keytab is a password; chmod 600 it", o.Keytab, fi.Mode().Perm()), nil)
+		}
 		kt, err := keytab.Load(o.Keytab)
 		if err != nil {
 			return nil, krbError(ClassKrbKeytab, "keytab "+o.Keytab+": "+err.Error(), err)

@@ -248,3 +248,19 @@ func TestKerberosFailureClasses(t *testing.T) {
 	_, err = NewKerberos(KerberosOptions{Principal: "alice", Keytab: filepath.Join(krbDir, "bob.keytab")})
 	wantClass(t, err, ClassKrbKeytab)
 }
+
+func TestKerberosKeytabMustBeOwnerOnly(t *testing.T) {
+	needKDC(t)
+	kt := filepath.Join(t.TempDir(), "bob.keytab")
+	b, err := os.ReadFile(filepath.Join(krbDir, "bob.keytab"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(kt, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewKerberos(KerberosOptions{Principal: "bob", Keytab: kt})
+	if e := wantClass(t, err, ClassKrbKeytab); !strings.Contains(e.Message, "readable by others") {
+		t.Errorf("message %q", e.Message)
+	}
+}

@@ -119,7 +119,7 @@ func runConnect(cmd *cobra.Command, args []string) error {
 			if st.Err != "" {
 				status = "FAILED"
 			}
-			fmt.Fprintf(out, "  %-13s %-6s %8s%s\n", stepName(st.Name), status, st.Duration.Round(time.Millisecond), stepDetail(st.Name))
+			fmt.Fprintf(out, "  %-15s %-6s %8s%s\n", stepName(st.Name), status, st.Duration.Round(time.Millisecond), stepDetail(st.Name))
 		})
 		report.WriteConnectResult(out, r)
 		if !r.OK {
