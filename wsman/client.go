@@ -23,6 +23,7 @@ type Client struct {
 	sem       chan struct{} // one request in flight (and in unseal order)
 	buf       []byte        // response body buffer, guarded by sem
 	ticket    *krbTicket    // Kerberos service ticket, set under sem before the first dial
+	testCB    []byte        // tests: channel binding data to send without TLS
 
 	closeCtx  context.Context
 	closeNow  context.CancelFunc

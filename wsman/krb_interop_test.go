@@ -264,3 +264,35 @@ func TestKerberosKeytabMustBeOwnerOnly(t *testing.T) {
 		t.Errorf("message %q", e.Message)
 	}
 }
+
+// The channel binding sent over HTTPS (RFC 4121 Bnd), checked by MIT's
+// acceptor: matching data is accepted, other data refused. The data is
+// injected without TLS; over TLS it is the certificate hash (the same
+// RFC 5929 data NTLM binds, tested in tls_test.go).
+func TestKerberosChannelBindingMIT(t *testing.T) {
+	k := needKDC(t)
+	const data = "tls-server-end-point:0123456789abcdef0123456789abcdef"
+	env := append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab"))
+	r := interop.Start(t, env, "--mech", "kerberos", "--cb-data", data)
+	cred := newKerberos(t, KerberosOptions{Principal: "alice", Password: alicePw})
+	for _, tc := range []struct {
+		cb string
+		ok bool
+	}{{data, true}, {data + "x", false}} {
+		c := newClient(t, Config{Host: krbHost1, Address: "127.0.0.1", Port: r.Port, Auth: AuthNegotiate, Kerberos: cred})
+		c.testCB = []byte(tc.cb)
+		res, err := c.Run(t.Context(), "hostname", nil)
+		if tc.ok && (err != nil || string(res.Stdout) != "SIMHOST\r\n") {
+			t.Errorf("matching binding: %v", err)
+		}
+		if !tc.ok {
+			wantClass(t, err, ClassAuthRefused)
+		}
+	}
+	for deadline := time.Now().Add(2 * time.Second); !strings.Contains(r.Log(), "AUTHFAIL") && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond) // the responder's log arrives asynchronously
+	}
+	if !strings.Contains(r.Log(), "Incorrect channel bindings") {
+		t.Errorf("MIT did not refuse the wrong binding:\n%s", r.Log())
+	}
+}

@@ -71,7 +71,11 @@ func (c *Client) authenticateKerberos(ctx context.Context, ac *authConn) error {
 		scheme = "Negotiate"
 	}
 	creds := c.s.Kerberos.cl.Credentials
-	init, tok, err := newKrbInitiator(creds.CName(), creds.Domain(), c.ticket.tkt, c.ticket.key, scheme == "Negotiate")
+	cb := c.testCB
+	if b := channelBindings(ac); b != nil {
+		cb = b.ApplicationData
+	}
+	init, tok, err := newKrbInitiator(creds.CName(), creds.Domain(), c.ticket.tkt, c.ticket.key, scheme == "Negotiate", cb)
 	if err != nil {
 		if errors.Is(err, errEtype) {
 			return krbError(ClassKrbEtype, err.Error(), err)
@@ -113,10 +117,10 @@ func (c *Client) authenticateKerberos(ctx context.Context, ac *authConn) error {
 	}
 	c.trace("kerberos-mutual", 0, nil)
 	if c.s.seal {
-		if init.headerLen() != c.ticket.hdrLen {
-			return krbError(ClassKrbEtype, fmt.Sprintf("the host's subkey enctype %d differs from the ticket's %d", init.key.KeyType, c.ticket.key.KeyType), errEtype)
+		if init.HeaderLen() != c.ticket.hdrLen {
+			return krbError(ClassKrbEtype, fmt.Sprintf("the host's subkey enctype %d differs from the ticket's %d", init.KeyType(), c.ticket.key.KeyType), errEtype)
 		}
-		ac.sess, ac.proto, ac.hdrLen = init, init.protocol(), init.headerLen()
+		ac.sess, ac.proto, ac.hdrLen = init, init.protocol(), init.HeaderLen()
 	}
 	return nil
 }

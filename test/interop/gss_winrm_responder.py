@@ -21,6 +21,7 @@ line per connection event and request on stderr, and exits when stdin closes.
 
   --mech M          ntlm (default) or kerberos
   --check           exit 0 if an acceptor can be created, else 1
+  --cb-data TEXT    kerberos: require these channel-binding application data (as TLS would give)
   --drop-after N    close the TCP connection (without notice) after every N requests
 """
 
@@ -304,7 +305,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if scheme.lower() not in ("negotiate", "kerberos"):
             return self.reply(401, headers=self.challenge())
         try:
-            self.ctx = gssapi.SecurityContext(usage="accept", creds=self.server.creds)
+            cb = None
+            if self.server.cb_data:
+                cb = gssapi.raw.ChannelBindings(application_data=self.server.cb_data.encode())
+            self.ctx = gssapi.SecurityContext(usage="accept", creds=self.server.creds, channel_bindings=cb)
             out = self.ctx.step(base64.b64decode(token))
             if self.ctx.complete:
                 self.authed = True
@@ -329,6 +333,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mech", choices=("ntlm", "kerberos"), default="ntlm")
     p.add_argument("--check", action="store_true")
+    p.add_argument("--cb-data", default="")
     p.add_argument("--drop-after", type=int, default=0)
     args = p.parse_args()
     need = "KRB5_KTNAME" if args.mech == "kerberos" else "NTLM_USER_FILE"
@@ -341,7 +346,7 @@ def main():
     if args.check:
         return
     srv = Server(("127.0.0.1", 0), Handler)
-    srv.creds, srv.shells, srv.drop_after, srv.mech = creds, Shells(), args.drop_after, args.mech
+    srv.creds, srv.shells, srv.drop_after, srv.mech, srv.cb_data = creds, Shells(), args.drop_after, args.mech, args.cb_data
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     print("PORT %d" % srv.server_address[1], flush=True)
     sys.stdin.read()  # the test closes stdin to stop us
