@@ -159,6 +159,43 @@ func (k *KDC) Kadmin(query string) (string, error) {
 	return out, nil
 }
 
+// KadminBatch runs many kadmin.local queries in one process (they are read
+// from its standard input), for realms with thousands of principals.
+func (k *KDC) KadminBatch(queries []string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/usr/sbin/kadmin.local", "-r", Realm)
+	cmd.Env = k.Env()
+	cmd.Stdin = strings.NewReader(strings.Join(queries, "\n") + "\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil || bytes.Contains(out, []byte(" while ")) {
+		return fmt.Errorf("kadmin.local batch: %v: %s", err, lastLines(string(out), 5))
+	}
+	return nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// Requests counts the AS and TGS requests the KDC has logged so far.
+func (k *KDC) Requests() (as, tgs int, err error) {
+	b, err := os.ReadFile(filepath.Join(k.Dir, "kdc.log"))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		switch {
+		case strings.Contains(line, " AS_REQ "):
+			as++
+		case strings.Contains(line, " TGS_REQ "):
+			tgs++
+		}
+	}
+	return as, tgs, nil
+}
+
 // AddUser adds user@REALM with password under the lockout policy,
 // requiring pre-authentication (as Active Directory does).
 func (k *KDC) AddUser(user, password string) error {
