@@ -54,7 +54,7 @@ type config struct {
 	scanJSON           bool
 	timeout            time.Duration
 
-	root, bin string // the module's directory, the aadcready binary
+	root, bin string       // the module's directory, the aadcready binary
 	kdc       *krbtest.KDC // during the kerberos scan phase
 }
 
