@@ -63,7 +63,7 @@ func startKrbHosts(t *testing.T) *Server {
 	}
 	t.Setenv("KRB5_CONFIG", kdc.Conf)
 	var hosts []Host
-	for _, h := range krbHosts {
+	for _, h := range append(krbHosts, "krb-nospn") { // krb-nospn: no SPN at the KDC
 		hosts = append(hosts, Host{Name: h, Users: []User{{Name: testUser, Password: testPassword}}})
 	}
 	s, err := Start(t.Context(), &Fleet{Source: t.Name(), AddressBase: "127.3.40.1", Hosts: hosts}, Options{Kerberos: &KerberosOptions{
@@ -173,5 +173,42 @@ func TestKerberosPywinrm(t *testing.T) {
 	after := s.Stats().Hosts["krb1"]
 	if after.AuthAttempts-before.AuthAttempts != 1 || after.AuthFailures != before.AuthFailures || after.ShellsOpen != 0 {
 		t.Errorf("pywinrm: %+v", after)
+	}
+}
+
+// negotiate with ntlm_fallback: a host whose SPN the KDC does not know, or
+// one named by IP, is reached with NTLM (sealed); without the fallback,
+// the Kerberos failure is reported. A KDC refusal never falls back.
+func TestKerberosNegotiateFallback(t *testing.T) {
+	s := startKrbHosts(t)
+	cred, err := wsman.NewKerberos(wsman.KerberosOptions{Principal: "alice", Password: alicePw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cred.Close()
+	ntlm := func(c *wsman.Config) { c.Username, c.Password, c.NTLMFallback = testUser, testPassword, true }
+	res, err := krbClient(t, s, "krb-nospn", wsman.AuthNegotiate, cred, ntlm)
+	if err != nil || !res.Sealed || strings.TrimSpace(string(res.Stdout)) != "krb-nospn" {
+		t.Fatalf("fallback for an unknown SPN: %+v %v", res, err)
+	}
+	_, err = krbClient(t, s, "krb-nospn", wsman.AuthNegotiate, cred, nil)
+	if e := wsman.Classify(err); err == nil || e.Class != wsman.ClassKrbSPNUnknown {
+		t.Errorf("without fallback: %v", err)
+	}
+	addr, _ := s.Endpoint("krb1")
+	ip, _, _ := strings.Cut(addr, ":")
+	res, err = krbClient(t, s, "krb1", wsman.AuthNegotiate, cred, func(c *wsman.Config) { ntlm(c); c.Host = ip })
+	if err != nil || !res.Sealed {
+		t.Fatalf("fallback for a host named by IP: %+v %v", res, err)
+	}
+	bad, err := wsman.NewKerberos(wsman.KerberosOptions{Principal: "alice", Password: "wrong"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	before := s.Stats().Hosts["krb1"].AuthAttempts
+	_, err = krbClient(t, s, "krb1", wsman.AuthNegotiate, bad, ntlm)
+	if e := wsman.Classify(err); err == nil || e.Class != wsman.ClassKrbPreauthFailed || s.Stats().Hosts["krb1"].AuthAttempts != before {
+		t.Errorf("a refused credential fell back or reached the host: %v", err)
 	}
 }
