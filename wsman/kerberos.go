@@ -97,6 +97,9 @@ func NewKerberos(o KerberosOptions) (*Kerberos, error) {
 		k.source = "password"
 	default:
 		path := ccachePath(o.CCache)
+		if typ, _, ok := strings.Cut(path, ":"); ok && !strings.Contains(typ, "/") {
+			return nil, krbError(ClassKrbNoTicket, fmt.Sprintf("ticket cache %s: only file caches can be read; run kinit -c FILE:/tmp/krb5cc_%d and set KRB5CCNAME to it", path, os.Getuid()), nil)
+		}
 		cc, err := credentials.LoadCCache(path)
 		if err != nil {
 			return nil, krbError(ClassKrbNoTicket, fmt.Sprintf("no ticket cache at %s (%v)", path, sanitize(err.Error())), err)
@@ -229,14 +232,13 @@ func (k *Kerberos) login(ctx context.Context, trace func(string, time.Duration, 
 	k.loginMu.Lock()
 	if st := k.cur; st != nil {
 		k.loginMu.Unlock()
-		if err, ok := st.wait(ctx); !ok || err == nil || Classify(err).Class != ClassKDCUnreachable {
+		if err := st.wait(ctx); ctx.Err() != nil || err == nil || Classify(err).Class != ClassKDCUnreachable {
 			return err
 		}
 		k.loginMu.Lock()
 		if nst := k.cur; nst != st { // another caller is already trying again
 			k.loginMu.Unlock()
-			err, _ := nst.wait(ctx)
-			return err
+			return nst.wait(ctx)
 		}
 	}
 	st := &loginState{done: make(chan struct{})}
@@ -252,8 +254,8 @@ func (k *Kerberos) login(ctx context.Context, trace func(string, time.Duration, 
 		}
 		close(st.done)
 	}()
-	err, ok := st.wait(ctx)
-	if ok {
+	err := st.wait(ctx)
+	if ctx.Err() == nil {
 		trace("kerberos-as kdc="+k.kdcs()+" source="+k.source, time.Since(start), err)
 	}
 	return err
@@ -265,13 +267,13 @@ type loginState struct {
 	err  error
 }
 
-// wait returns the exchange's error, or ctx's with ok false.
-func (st *loginState) wait(ctx context.Context) (error, bool) {
+// wait returns the exchange's error, or ctx's if it ends first.
+func (st *loginState) wait(ctx context.Context) error {
 	select {
 	case <-st.done:
-		return st.err, true
+		return st.err
 	case <-ctx.Done():
-		return ctx.Err(), false
+		return ctx.Err()
 	}
 }
 

@@ -242,9 +242,23 @@ func TestKerberosFailureClasses(t *testing.T) {
 	if !strings.Contains(e.Message, "127.0.0.1:1") {
 		t.Errorf("message %q does not name the KDC", e.Message)
 	}
-	// Missing and keytab-without-principal credentials fail at once.
+	// Missing, expired or unreadable ticket caches and keytabs without the
+	// principal fail at once, naming what to do.
 	_, err = NewKerberos(KerberosOptions{CCache: filepath.Join(t.TempDir(), "none")})
 	wantClass(t, err, ClassKrbNoTicket)
+	_, err = NewKerberos(KerberosOptions{CCache: "KEYRING:persistent:0"})
+	if e := wantClass(t, err, ClassKrbNoTicket); !strings.Contains(e.Message, "kinit -c FILE:") {
+		t.Errorf("keyring cache: %q", e.Message)
+	}
+	short := filepath.Join(t.TempDir(), "short")
+	if err := kdc.Kinit("alice", alicePw, short, "-l", "1s"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	_, err = NewKerberos(KerberosOptions{CCache: short})
+	if e := wantClass(t, err, ClassKrbNoTicket); !strings.Contains(e.Message, "expired") || !strings.Contains(e.Hint, "kinit") {
+		t.Errorf("expired cache: %q / %q", e.Message, e.Hint)
+	}
 	_, err = NewKerberos(KerberosOptions{Principal: "alice", Keytab: filepath.Join(krbDir, "bob.keytab")})
 	wantClass(t, err, ClassKrbKeytab)
 }

@@ -241,11 +241,12 @@ func (k *KDC) ResetFailures(user string) error {
 	return err
 }
 
-// Kinit gets a TGT for user into ccache with MIT's kinit, the password on stdin.
-func (k *KDC) Kinit(user, password, ccache string) error {
+// Kinit gets a TGT for user into ccache with MIT's kinit, the password on
+// stdin; args are more kinit options (-l 2s).
+func (k *KDC) Kinit(user, password, ccache string, args ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "/usr/bin/kinit", "-c", "FILE:"+ccache, user+"@"+Realm)
+	cmd := exec.CommandContext(ctx, "/usr/bin/kinit", append(append([]string{"-c", "FILE:" + ccache}, args...), user+"@"+Realm)...)
 	cmd.Env = k.Env()
 	cmd.Stdin = strings.NewReader(password + "\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
