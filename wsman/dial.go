@@ -41,13 +41,16 @@ func (ac *authConn) seal(dst, plain []byte) ([]byte, error) {
 	return appendSealed(dst, ac.sess, ac.proto, plain)
 }
 
-func (ac *authConn) unseal(body []byte) ([]byte, error) {
+func (ac *authConn) unseal(body []byte) ([]byte, error) { return ac.unsealAs(ac.proto, body) }
+
+// unsealAs unseals a body framed with protocol proto.
+func (ac *authConn) unsealAs(proto string, body []byte) ([]byte, error) {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
 	if ac.sess == nil {
 		return nil, errors.New("connection has no security context to unseal with")
 	}
-	return unseal(ac.sess, ac.proto, body)
+	return unseal(ac.sess, proto, body)
 }
 
 // requestCtxKey carries a request's own context into the dial: net/http

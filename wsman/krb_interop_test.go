@@ -310,3 +310,15 @@ func TestKerberosChannelBindingMIT(t *testing.T) {
 		t.Errorf("MIT did not refuse the wrong binding:\n%s", r.Log())
 	}
 }
+
+// A host that labels its Kerberos-sealed replies with the SPNEGO protocol
+// (the same context under the other name) is understood.
+func TestKerberosReplyLabelledSPNEGO(t *testing.T) {
+	k := needKDC(t)
+	r := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab")), "--mech", "kerberos", "--reply-spnego")
+	cred := newKerberos(t, KerberosOptions{Principal: "alice", Password: alicePw})
+	res, err := newClient(t, Config{Host: krbHost1, Address: "127.0.0.1", Port: r.Port, Auth: AuthKerberos, Kerberos: cred}).Run(t.Context(), "hostname", nil)
+	if err != nil || string(res.Stdout) != "SIMHOST\r\n" {
+		t.Fatalf("%+v %v", res, err)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
@@ -145,7 +147,11 @@ func (c *Client) krbRefused(init *krbInitiator, reply []byte, offered []string, 
 	}
 	msg := fmt.Sprintf("the host refused the Kerberos AP-REQ for %s", c.s.spn)
 	if len(reply) == 0 && len(offered) > 0 {
-		msg += fmt.Sprintf(" (it offers %v; is %s enabled in WinRM/Config/Service/Auth?)", offered, scheme)
+		msg += fmt.Sprintf(" (it offers %v; is %s enabled in WinRM/Config/Service/Auth?", offered, scheme)
+		if scheme == "Kerberos" && slices.ContainsFunc(offered, func(s string) bool { return strings.EqualFold(s, "Negotiate") }) {
+			msg += " auth: negotiate uses Kerberos under the Negotiate scheme"
+		}
+		msg += ")"
 	}
 	e := c.authRefused(msg)
 	e.Hint = "the host did not accept the service ticket: check that the SPN " + c.s.spn + " belongs to this host's computer account (setspn -Q), the host's clock, and that the account may log on to it"

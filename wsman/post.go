@@ -216,10 +216,20 @@ func (c *Client) unsealResponse(resp *http.Response, ac *authConn, body []byte) 
 	if ac == nil {
 		return nil, errors.New("no connection to unseal with")
 	}
-	if !isSealedContentType(resp.Header.Get("Content-Type"), ac.proto) {
-		return nil, fmt.Errorf("unsealed response (%q) on a sealed session", resp.Header.Get("Content-Type"))
+	ct := resp.Header.Get("Content-Type")
+	if isSealedContentType(ct, ac.proto) {
+		return ac.unseal(body)
 	}
-	return ac.unseal(body)
+	// A Kerberos context is the same under either name: accept a host
+	// that labels its replies with the other protocol.
+	if _, krb := ac.sess.(*krbInitiator); krb {
+		for _, p := range []string{protoKerberos, protoSPNEGO} {
+			if p != ac.proto && isSealedContentType(ct, p) {
+				return ac.unsealAs(p, body)
+			}
+		}
+	}
+	return nil, fmt.Errorf("unsealed response (%q) on a sealed session", ct)
 }
 
 func httpStatusError(op string, status int) *Error {

@@ -22,6 +22,7 @@ line per connection event and request on stderr, and exits when stdin closes.
   --mech M          ntlm (default) or kerberos
   --check           exit 0 if an acceptor can be created, else 1
   --cb-data TEXT    kerberos: require these channel-binding application data (as TLS would give)
+  --reply-spnego    kerberos: label sealed replies HTTP-SPNEGO-session-encrypted whatever the scheme
   --drop-after N    close the TCP connection (without notice) after every N requests
 """
 
@@ -249,7 +250,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         op, status, resp = self.server.shells.handle(plain)
         self.requests += 1
         log("REQUEST conn=%d op=%s status=%d in=%d" % (self.conn, op, status, length))
-        self.reply(status, frame(*self.seal(resp), self.protocol), content_type(self.protocol))
+        label = SPNEGO_PROTOCOL if self.server.reply_spnego else self.protocol
+        self.reply(status, frame(*self.seal(resp), label), content_type(label))
         drop = self.server.drop_after
         if drop and self.requests % drop == 0:
             self.close_connection = True  # no Connection: close header: a silent drop
@@ -334,6 +336,7 @@ def main():
     p.add_argument("--mech", choices=("ntlm", "kerberos"), default="ntlm")
     p.add_argument("--check", action="store_true")
     p.add_argument("--cb-data", default="")
+    p.add_argument("--reply-spnego", action="store_true")
     p.add_argument("--drop-after", type=int, default=0)
     args = p.parse_args()
     need = "KRB5_KTNAME" if args.mech == "kerberos" else "NTLM_USER_FILE"
@@ -347,6 +350,7 @@ def main():
         return
     srv = Server(("127.0.0.1", 0), Handler)
     srv.creds, srv.shells, srv.drop_after, srv.mech, srv.cb_data = creds, Shells(), args.drop_after, args.mech, args.cb_data
+    srv.reply_spnego = args.reply_spnego
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     print("PORT %d" % srv.server_address[1], flush=True)
     sys.stdin.read()  # the test closes stdin to stop us
