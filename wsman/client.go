@@ -24,6 +24,9 @@ type Client struct {
 	buf       []byte        // response body buffer, guarded by sem
 	ticket    *krbTicket    // Kerberos service ticket, set under sem before the first dial
 	testCB    []byte        // tests: channel binding data to send without TLS
+	// negotiateOnly: a host refused the Kerberos scheme and offers
+	// Negotiate; auth kerberos then uses Negotiate (see krbScheme).
+	negotiateOnly atomic.Bool
 
 	closeCtx  context.Context
 	closeNow  context.CancelFunc

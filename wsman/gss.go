@@ -168,10 +168,3 @@ func (k *krbInitiator) accept(reply []byte) error {
 	}
 	return nil
 }
-
-func (k *krbInitiator) protocol() string {
-	if k.spnego {
-		return protoSPNEGO
-	}
-	return protoKerberos
-}

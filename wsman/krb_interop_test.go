@@ -322,3 +322,27 @@ func TestKerberosReplyLabelledSPNEGO(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 }
+
+// auth kerberos against a host that offers only Negotiate: the first
+// AP-REQ (Kerberos scheme) is refused, the request goes again under
+// Negotiate with the raw krb5 token, and later connections start there.
+// Still one service ticket; no KDC traffic for the switch.
+func TestKerberosHostOffersOnlyNegotiate(t *testing.T) {
+	k := needKDC(t)
+	r := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab")), "--mech", "kerberos", "--negotiate-only")
+	cred := newKerberos(t, KerberosOptions{Principal: "alice", Password: alicePw})
+	c := newClient(t, Config{Host: krbHost1, Address: "127.0.0.1", Port: r.Port, Auth: AuthKerberos, Kerberos: cred})
+	for i := range 2 {
+		res, err := c.Run(t.Context(), "hostname", nil)
+		if err != nil || string(res.Stdout) != "SIMHOST\r\n" || !res.Sealed {
+			t.Fatalf("run %d: %+v %v", i, res, err)
+		}
+	}
+	log := r.LogAfter(10)
+	if strings.Count(log, "SCHEME ") != 1 || strings.Count(log, "HANDSHAKE ") != 1 || !strings.Contains(log, "scheme=Negotiate") {
+		t.Errorf("responder log:\n%s", log)
+	}
+	if _, tgs := cred.KDCRequests(); tgs != 1 {
+		t.Errorf("%d TGS exchanges", tgs)
+	}
+}

@@ -58,27 +58,39 @@ func (c *Client) sealFraming() (string, int) {
 	switch {
 	case !c.s.kerberos():
 		return protoSPNEGO, ntlmSigLen
-	case c.s.Auth == AuthKerberos:
+	case c.krbScheme() == "Kerberos":
 		return protoKerberos, c.ticket.hdrLen
 	}
 	return protoSPNEGO, c.ticket.hdrLen
 }
+
+// krbScheme is the HTTP scheme the AP-REQ is sent with: Kerberos for auth
+// kerberos (as winrs does) until a host shows it offers only Negotiate,
+// then Negotiate with the raw krb5 token (as pywinrm does); Negotiate with
+// SPNEGO for auth negotiate. The sealing protocol follows the scheme.
+func (c *Client) krbScheme() string {
+	if c.s.Auth == AuthNegotiate || c.negotiateOnly.Load() {
+		return "Negotiate"
+	}
+	return "Kerberos"
+}
+
+// errSchemeSwitch ends a dial whose host refused the Kerberos scheme but
+// offers Negotiate: the request is sent again on a new connection.
+var errSchemeSwitch = errors.New("the host offers Negotiate, not Kerberos")
 
 // authenticateKerberos runs the AP exchange on a fresh connection: one
 // empty POST with the AP-REQ (raw for the Kerberos scheme, in SPNEGO for
 // Negotiate), answered with 200 and the AP-REP, which must prove the
 // server holds the service key (mutual authentication).
 func (c *Client) authenticateKerberos(ctx context.Context, ac *authConn) error {
-	scheme := "Kerberos"
-	if c.s.Auth == AuthNegotiate {
-		scheme = "Negotiate"
-	}
+	scheme := c.krbScheme()
 	creds := c.s.Kerberos.cl.Credentials
 	cb := c.testCB
 	if b := channelBindings(ac); b != nil {
 		cb = b.ApplicationData
 	}
-	init, tok, err := newKrbInitiator(creds.CName(), creds.Domain(), c.ticket.tkt, c.ticket.key, scheme == "Negotiate", cb)
+	init, tok, err := newKrbInitiator(creds.CName(), creds.Domain(), c.ticket.tkt, c.ticket.key, c.s.Auth == AuthNegotiate, cb)
 	if err != nil {
 		if errors.Is(err, errEtype) {
 			return krbError(ClassKrbEtype, err.Error(), err)
@@ -98,6 +110,11 @@ func (c *Client) authenticateKerberos(ctx context.Context, ac *authConn) error {
 		return newError(ClassMalformed, "connect", err.Error(), err)
 	}
 	switch {
+	case status == http.StatusUnauthorized && len(reply) == 0 && scheme == "Kerberos" && offers(offered, "Negotiate") && !offers(offered, "Kerberos"):
+		c.negotiateOnly.Store(true)
+		e := c.authRefused("the host does not offer the Kerberos scheme; retrying under Negotiate")
+		e.Err = errSchemeSwitch
+		return e
 	case status == http.StatusUnauthorized:
 		return c.krbRefused(init, reply, offered, scheme)
 	case status < 200 || status > 299:
@@ -123,9 +140,17 @@ func (c *Client) authenticateKerberos(ctx context.Context, ac *authConn) error {
 		if init.HeaderLen() != c.ticket.hdrLen {
 			return krbError(ClassKrbEtype, fmt.Sprintf("the host's subkey enctype %d differs from the ticket's %d", init.KeyType(), c.ticket.key.KeyType), errEtype)
 		}
-		ac.sess, ac.proto, ac.hdrLen = init, init.protocol(), init.HeaderLen()
+		proto := protoSPNEGO // the sealing protocol follows the HTTP scheme
+		if scheme == "Kerberos" {
+			proto = protoKerberos
+		}
+		ac.sess, ac.proto, ac.hdrLen = init, proto, init.HeaderLen()
 	}
 	return nil
+}
+
+func offers(offered []string, scheme string) bool {
+	return slices.ContainsFunc(offered, func(s string) bool { return strings.EqualFold(s, scheme) })
 }
 
 // krbRefused explains a 401 to the AP-REQ: the KRB-ERROR the host sent,
@@ -148,9 +173,6 @@ func (c *Client) krbRefused(init *krbInitiator, reply []byte, offered []string, 
 	msg := fmt.Sprintf("the host refused the Kerberos AP-REQ for %s", c.s.spn)
 	if len(reply) == 0 && len(offered) > 0 {
 		msg += fmt.Sprintf(" (it offers %v; is %s enabled in WinRM/Config/Service/Auth?", offered, scheme)
-		if scheme == "Kerberos" && slices.ContainsFunc(offered, func(s string) bool { return strings.EqualFold(s, "Negotiate") }) {
-			msg += " auth: negotiate uses Kerberos under the Negotiate scheme"
-		}
 		msg += ")"
 	}
 	e := c.authRefused(msg)

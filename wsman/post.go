@@ -80,7 +80,7 @@ func (c *Client) exchange(ctx context.Context, req *request, count *int) (*envel
 	resp, err := c.transport.RoundTrip(hreq)
 	if err != nil {
 		e := c.transportError(ctx, rctx, req.op, err)
-		retry := at.reused.Load() && e.Class == ClassNetwork && req.op != "send"
+		retry := at.reused.Load() && e.Class == ClassNetwork && req.op != "send" || errors.Is(err, errSchemeSwitch)
 		return nil, retry, e
 	}
 	status := resp.StatusCode

@@ -23,6 +23,7 @@ line per connection event and request on stderr, and exits when stdin closes.
   --check           exit 0 if an acceptor can be created, else 1
   --cb-data TEXT    kerberos: require these channel-binding application data (as TLS would give)
   --reply-spnego    kerberos: label sealed replies HTTP-SPNEGO-session-encrypted whatever the scheme
+  --negotiate-only  kerberos: offer and accept only the Negotiate scheme (as pywinrm-era servers)
   --drop-after N    close the TCP connection (without notice) after every N requests
 """
 
@@ -258,7 +259,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             log("DROP conn=%d" % self.conn)
 
     def challenge(self):
-        if self.server.mech == "kerberos":
+        if self.server.mech == "kerberos" and not self.server.negotiate_only:
             return [("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "Kerberos")]
         return [("WWW-Authenticate", "Negotiate")]
 
@@ -304,7 +305,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def kerberos(self, auth):
         scheme, _, token = auth.partition(" ")
-        if scheme.lower() not in ("negotiate", "kerberos"):
+        allowed = ("negotiate",) if self.server.negotiate_only else ("negotiate", "kerberos")
+        if scheme.lower() not in allowed:
+            log("SCHEME conn=%d %s refused" % (self.conn, scheme))
             return self.reply(401, headers=self.challenge())
         try:
             cb = None
@@ -337,6 +340,7 @@ def main():
     p.add_argument("--check", action="store_true")
     p.add_argument("--cb-data", default="")
     p.add_argument("--reply-spnego", action="store_true")
+    p.add_argument("--negotiate-only", action="store_true")
     p.add_argument("--drop-after", type=int, default=0)
     args = p.parse_args()
     need = "KRB5_KTNAME" if args.mech == "kerberos" else "NTLM_USER_FILE"
@@ -350,7 +354,7 @@ def main():
         return
     srv = Server(("127.0.0.1", 0), Handler)
     srv.creds, srv.shells, srv.drop_after, srv.mech, srv.cb_data = creds, Shells(), args.drop_after, args.mech, args.cb_data
-    srv.reply_spnego = args.reply_spnego
+    srv.reply_spnego, srv.negotiate_only = args.reply_spnego, args.negotiate_only
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     print("PORT %d" % srv.server_address[1], flush=True)
     sys.stdin.read()  # the test closes stdin to stop us
