@@ -16,7 +16,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
+
+	"aadcready/test/peer"
 )
 
 // Realm is the test realm.
@@ -40,11 +43,21 @@ type KDC struct {
 	kdcPaths struct{ krb5kdc, kdb5util, kadmin string }
 }
 
+// Install is the command that installs what this package needs.
+const Install = "sudo apt-get install -y krb5-kdc krb5-admin-server krb5-user"
+
+// Unavailable fails (in CI) or skips the test when the realm could not be
+// started (err from Tools or Start).
+func Unavailable(t testing.TB, err error) {
+	t.Helper()
+	peer.Missing(t, "an MIT KDC", Install, err)
+}
+
 // Tools reports whether the MIT KDC packages are installed.
 func Tools() error {
 	for _, p := range []string{"/usr/sbin/krb5kdc", "/usr/sbin/kdb5_util", "/usr/sbin/kadmin.local", "/usr/bin/kinit"} {
 		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("%s missing (apt-get install -y krb5-kdc krb5-admin-server krb5-user): %w", p, err)
+			return fmt.Errorf("%s missing: %w", p, err)
 		}
 	}
 	return nil
