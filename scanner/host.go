@@ -98,7 +98,10 @@ func (s *scan) runWithRetries(ctx context.Context, h inventory.Host, command str
 		credKey = krbKey(h)
 		var err error
 		if krb, err = s.krb.get(h, password); err != nil {
-			return nil, nil, err // loaded once per run: every host sharing it gets this error, nothing is contacted
+			if h.Auth != inventory.AuthNegotiate || !h.NTLMFallback {
+				return nil, nil, err // loaded once per run: every host sharing it gets this error, nothing is contacted
+			}
+			krb = nil // no usable Kerberos configuration here: negotiate uses NTLM, as allowed
 		}
 	}
 	if !s.guard.acquire(ctx, credKey) {

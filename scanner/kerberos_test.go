@@ -5,6 +5,7 @@ package scanner
 import (
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -108,5 +109,27 @@ func TestScanKerberosWrongPasswordOneFailedPreauth(t *testing.T) {
 	}
 	if len(run.CredentialsDisabled) != 1 || !strings.HasPrefix(run.CredentialsDisabled[0], "kerberos svc-scan@") {
 		t.Errorf("credentials disabled: %v", run.CredentialsDisabled)
+	}
+}
+
+// negotiate with ntlm_fallback where no Kerberos realm is configured at
+// all: the hosts are scanned with NTLM instead of failing.
+func TestScanNegotiateFallsBackWithoutRealm(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "krb5.conf")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KRB5_CONFIG", empty)
+	inv, _ := startFleet(t, `hosts:
+  - name: aadc-neg
+    profile: ws2019-v2-current
+    users: [{username: 'CONTOSO\svc', password: 'Scanner-Test-Pw-1'}]
+`)
+	for i := range inv.Hosts {
+		inv.Hosts[i].Auth, inv.Hosts[i].NTLMFallback = inventory.AuthNegotiate, true
+	}
+	run := Scan(t.Context(), inv, options(t))
+	if h := run.Hosts[0]; h.Failure != nil || !h.Sealed {
+		t.Fatalf("%s: %+v sealed %v", h.Name, h.Failure, h.Sealed)
 	}
 }
