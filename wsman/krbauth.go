@@ -106,6 +106,12 @@ func (c *Client) authenticateKerberos(ctx context.Context, ac *authConn) error {
 		return err
 	}
 	reply, offered, err := authToken(hdr, scheme)
+	if err == nil && reply == nil { // some servers answer one scheme under the other's name
+		other := map[string]string{"Kerberos": "Negotiate", "Negotiate": "Kerberos"}[scheme]
+		if r, _, e := authToken(hdr, other); e == nil && r != nil {
+			reply = r
+		}
+	}
 	if err != nil {
 		return newError(ClassMalformed, "connect", err.Error(), err)
 	}
