@@ -75,8 +75,9 @@ func (c *Client) krbScheme() string {
 	return "Kerberos"
 }
 
-// errSchemeSwitch ends a dial whose host refused the Kerberos scheme but
-// offers Negotiate: the request is sent again on a new connection.
+// errSchemeSwitch ends a dial whose host refused the Kerberos scheme
+// without offering it: the request is sent again, under Negotiate, on a
+// new connection.
 var errSchemeSwitch = errors.New("the host offers Negotiate, not Kerberos")
 
 // authenticateKerberos runs the AP exchange on a fresh connection: one
@@ -116,7 +117,7 @@ func (c *Client) authenticateKerberos(ctx context.Context, ac *authConn) error {
 		return newError(ClassMalformed, "connect", err.Error(), err)
 	}
 	switch {
-	case status == http.StatusUnauthorized && len(reply) == 0 && scheme == "Kerberos" && offers(offered, "Negotiate") && !offers(offered, "Kerberos"):
+	case status == http.StatusUnauthorized && len(reply) == 0 && scheme == "Kerberos" && !offers(offered, "Kerberos"):
 		c.negotiateOnly.Store(true)
 		e := c.authRefused("the host does not offer the Kerberos scheme; retrying under Negotiate")
 		e.Err = errSchemeSwitch
