@@ -167,9 +167,12 @@ func loadKrb5Conf(o KerberosOptions) (*config.Config, error) {
 	cfg := config.New()
 	if path != "" {
 		var err error
-		if cfg, err = config.Load(path); err != nil {
+		c, err := config.Load(path)
+		var unsupported config.UnsupportedDirective
+		if err != nil && !(c != nil && errors.As(err, &unsupported)) { // MIT-only directives (v4) are skipped
 			return nil, krbError(ClassKrbConfig, "krb5.conf "+path+": "+sanitize(err.Error()), err)
 		}
+		cfg = c
 	}
 	if o.Realm != "" {
 		cfg.LibDefaults.DefaultRealm = o.Realm
