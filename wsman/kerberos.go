@@ -63,7 +63,7 @@ var aesOnly = []int32{etypeID.AES256_CTS_HMAC_SHA1_96, etypeID.AES128_CTS_HMAC_S
 // NewKerberos loads krb5.conf and the credential's source. It talks to no
 // KDC: the AS exchange happens on first use.
 func NewKerberos(o KerberosOptions) (*Kerberos, error) {
-	cfg, err := loadKrb5Conf(o)
+	cfg, confPath, err := loadKrb5ConfPath(o)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func NewKerberos(o KerberosOptions) (*Kerberos, error) {
 		k.cl = client.NewWithPassword(user, realm, o.Password, cfg, client.DisablePAFXFAST(true))
 		k.source = "password"
 	default:
-		path := ccachePath(o.CCache)
+		path := ccachePath(o.CCache, confPath)
 		if typ, _, ok := strings.Cut(path, ":"); ok && !strings.Contains(typ, "/") {
 			return nil, krbError(ClassKrbNoTicket, fmt.Sprintf("ticket cache %s: only file caches can be read; run kinit -c FILE:/tmp/krb5cc_%d and set KRB5CCNAME to it", path, os.Getuid()), nil)
 		}
@@ -139,17 +139,52 @@ func keytabHas(kt *keytab.Keytab, user, realm string) error {
 	return fmt.Errorf("no AES key for %s@%s in it", user, realm)
 }
 
-func ccachePath(p string) string {
+// ccachePath is where MIT's kinit put the ticket cache: p, else
+// $KRB5CCNAME, else krb5.conf's default_ccache_name, else /tmp/krb5cc_<uid>.
+func ccachePath(p, krb5conf string) string {
 	if p == "" {
 		p = os.Getenv("KRB5CCNAME")
 	}
 	if p == "" {
-		return "/tmp/krb5cc_" + strconv.Itoa(os.Getuid())
+		p = defaultCCacheName(krb5conf)
 	}
+	if p == "" {
+		p = "/tmp/krb5cc_%{uid}"
+	}
+	p = strings.NewReplacer("%{uid}", strconv.Itoa(os.Getuid()), "%{TEMP}", os.TempDir()).Replace(p)
 	return strings.TrimPrefix(p, "FILE:")
 }
 
+// defaultCCacheName reads default_ccache_name from [libdefaults] (gokrb5's
+// parser does not keep it).
+func defaultCCacheName(krb5conf string) string {
+	b, err := os.ReadFile(krb5conf)
+	if err != nil {
+		return ""
+	}
+	section := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			section = line
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if ok && section == "[libdefaults]" && strings.TrimSpace(k) == "default_ccache_name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
 func loadKrb5Conf(o KerberosOptions) (*config.Config, error) {
+	cfg, _, err := loadKrb5ConfPath(o)
+	return cfg, err
+}
+
+// loadKrb5ConfPath loads krb5.conf (and says which file it was) with the
+// inventory's realm and KDCs over it, AES enctypes only.
+func loadKrb5ConfPath(o KerberosOptions) (*config.Config, string, error) {
 	path := o.Krb5Conf
 	if path == "" {
 		for _, p := range strings.Split(os.Getenv("KRB5_CONFIG"), ":") {
@@ -166,11 +201,10 @@ func loadKrb5Conf(o KerberosOptions) (*config.Config, error) {
 	}
 	cfg := config.New()
 	if path != "" {
-		var err error
 		c, err := config.Load(path)
 		var unsupported config.UnsupportedDirective
 		if err != nil && !(c != nil && errors.As(err, &unsupported)) { // MIT-only directives (v4) are skipped
-			return nil, krbError(ClassKrbConfig, "krb5.conf "+path+": "+sanitize(err.Error()), err)
+			return nil, "", krbError(ClassKrbConfig, "krb5.conf "+path+": "+sanitize(err.Error()), err)
 		}
 		cfg = c
 	}
@@ -202,7 +236,7 @@ func loadKrb5Conf(o KerberosOptions) (*config.Config, error) {
 	cfg.LibDefaults.DefaultTktEnctypeIDs = aesOnly
 	cfg.LibDefaults.DefaultTGSEnctypeIDs = aesOnly
 	cfg.LibDefaults.PermittedEnctypeIDs = aesOnly
-	return cfg, nil
+	return cfg, path, nil
 }
 
 // Source names where the credential comes from (never its value).

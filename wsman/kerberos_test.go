@@ -3,6 +3,7 @@ package wsman
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -45,5 +46,25 @@ func TestLoadKrb5ConfSkipsV4AndTakesInventoryKDCs(t *testing.T) {
 	}
 	if _, err := loadKrb5Conf(KerberosOptions{Krb5Conf: filepath.Join(t.TempDir(), "missing")}); err == nil {
 		t.Error("a missing krb5_conf was accepted")
+	}
+}
+
+func TestCCachePath(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "krb5.conf")
+	os.WriteFile(conf, []byte("[libdefaults]\n  default_ccache_name = FILE:/run/user/%{uid}/krb5cc\n[realms]\n  default_ccache_name = nope\n"), 0o600)
+	uid := strconv.Itoa(os.Getuid())
+	t.Setenv("KRB5CCNAME", "")
+	for _, tc := range []struct{ given, conf, want string }{
+		{"/x/cc", conf, "/x/cc"},
+		{"", conf, "/run/user/" + uid + "/krb5cc"},
+		{"", "", "/tmp/krb5cc_" + uid},
+	} {
+		if got := ccachePath(tc.given, tc.conf); got != tc.want {
+			t.Errorf("ccachePath(%q, %q) = %q, want %q", tc.given, tc.conf, got, tc.want)
+		}
+	}
+	t.Setenv("KRB5CCNAME", "FILE:/env/cc")
+	if got := ccachePath("", conf); got != "/env/cc" {
+		t.Errorf("KRB5CCNAME ignored: %q", got)
 	}
 }
