@@ -1,6 +1,7 @@
 // Package wsman is the project's WinRM client: it runs one command in one
-// WinRS shell over WS-Management, with its own HTTP transport, NTLM
-// handshake, per-connection message sealing and strict response parsing.
+// WinRS shell over WS-Management, with its own HTTP transport, NTLM and
+// Kerberos (gokrb5) handshakes, per-connection message sealing and strict
+// response parsing.
 // masterzen/winrm is used only to build the SOAP envelopes.
 package wsman
 

@@ -9,9 +9,10 @@ import (
 	"time"
 )
 
-// authConn is one TCP (or TLS) connection of a Client. With NTLM it is
-// authenticated when dialled, and with sealing it carries the NTLM session
-// whose RC4 streams and sequence numbers belong to this connection alone.
+// authConn is one TCP (or TLS) connection of a Client. With NTLM or
+// Kerberos it is authenticated when dialled, and with sealing it carries
+// the security context (NTLM's RC4 streams, Kerberos' wrap keys) and
+// sequence numbers that belong to this connection alone.
 type authConn struct {
 	net.Conn
 	id     uint64
@@ -75,7 +76,7 @@ func (c *Client) dialContext(ctx context.Context) (context.Context, context.Canc
 }
 
 // dial is the Transport's DialContext (HTTP) and DialTLSContext (HTTPS):
-// resolve, connect, TLS, then the NTLM handshake, each traced.
+// resolve, connect, TLS, then the NTLM or Kerberos handshake, each traced.
 func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	if !c.beginDial() {
 		return nil, newError(ClassCancelled, "connect", "client closed", net.ErrClosed)

@@ -320,16 +320,18 @@ func (k *Kerberos) serviceTicket(ctx context.Context, spn string, trace func(str
 		return messages.Ticket{}, types.EncryptionKey{}, err
 	}
 	type result struct {
-		tkt messages.Ticket
-		key types.EncryptionKey
-		err error
+		tkt    messages.Ticket
+		key    types.EncryptionKey
+		err    error
+		d      time.Duration
+		cached bool
 	}
 	rc := make(chan result, 1)
-	go func() {
+	go func() { // gokrb5 has no context; its own network timeouts bound it
 		k.tgsMu.Lock()
 		defer k.tgsMu.Unlock()
 		if tkt, key, ok := k.cl.GetCachedTicket(spn); ok {
-			rc <- result{tkt, key, nil}
+			rc <- result{tkt: tkt, key: key, cached: true}
 			return
 		}
 		start := time.Now()
@@ -338,11 +340,13 @@ func (k *Kerberos) serviceTicket(ctx context.Context, spn string, trace func(str
 		if err != nil {
 			err = k.classify(err, "TGS exchange for "+spn)
 		}
-		trace("kerberos-tgs spn="+spn, time.Since(start), err)
-		rc <- result{tkt, key, err}
+		rc <- result{tkt, key, err, time.Since(start), false}
 	}()
 	select {
 	case r := <-rc:
+		if !r.cached { // traced here, never after the caller gave up
+			trace("kerberos-tgs spn="+spn, r.d, r.err)
+		}
 		return r.tkt, r.key, r.err
 	case <-ctx.Done():
 		return messages.Ticket{}, types.EncryptionKey{}, ctx.Err()
