@@ -113,7 +113,15 @@ func (e *apError) Error() string { return e.KRBError.Error() }
 // accept checks the acceptor's reply token (mutual authentication) and
 // picks the wrap key: the acceptor subkey if the AP-REP has one, else the
 // initiator subkey (RFC 4121 §2).
-func (k *krbInitiator) accept(reply []byte) error {
+func (k *krbInitiator) accept(reply []byte) (err error) {
+	// The reply is the host's, untrusted, and parsed by gokrb5 and gofork's
+	// ASN.1: a decoder panic on hostile bytes must fail this host, not
+	// end the scan (this runs on the transport's dial goroutine).
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: malformed reply (%v)", errMutual, r)
+		}
+	}()
 	if len(reply) == 0 {
 		return fmt.Errorf("%w: the server sent no AP-REP", errMutual)
 	}
@@ -147,6 +155,9 @@ func (k *krbInitiator) accept(reply []byte) error {
 	var rep messages.APRep
 	if err := rep.Unmarshal(body); err != nil {
 		return fmt.Errorf("%w: %v", errMutual, err)
+	}
+	if et, err := crypto.GetEtype(k.ticketKey.KeyType); err != nil || len(rep.EncPart.Cipher) < krb5gss.MinCiphertext(et) || rep.EncPart.EType != k.ticketKey.KeyType {
+		return fmt.Errorf("%w: the AP-REP's encrypted part is not of the ticket's enctype or too short", errMutual)
 	}
 	plain, err := crypto.DecryptEncPart(rep.EncPart, k.ticketKey, keyusage.AP_REP_ENCPART)
 	if err != nil {

@@ -1,10 +1,18 @@
 package wsman
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"aadcready/wsman/krb5gss"
 )
 
 // krb5.conf as Debian ships it has v4 directives gokrb5 does not support:
@@ -66,5 +74,53 @@ func TestCCachePath(t *testing.T) {
 	t.Setenv("KRB5CCNAME", "FILE:/env/cc")
 	if got := ccachePath("", conf); got != "/env/cc" {
 		t.Errorf("KRB5CCNAME ignored: %q", got)
+	}
+}
+
+// A hostile host's reply to the AP-REQ never panics the client, and only
+// an AP-REP made with the ticket's session key that echoes our
+// authenticator is accepted.
+func FuzzKrbAccept(f *testing.F) {
+	key := types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96, KeyValue: bytes.Repeat([]byte{9}, 32)}
+	auth, _ := types.NewAuthenticator("R", types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, "u"))
+	auth.GenerateSeqNumberAndSubKey(key.KeyType, 32)
+	good, err := krb5gss.MarshalAPRep(key, auth.CTime, auth.Cusec, auth.SubKey, 5)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(krb5gss.Frame(krb5gss.TokAPRep, good))
+	f.Add(krb5gss.Frame(krb5gss.TokKRBErr, []byte{0x7e, 0x00}))
+	f.Add([]byte{0xa1, 0x03, 0x30, 0x01, 0x00})
+	f.Fuzz(func(t *testing.T, reply []byte) {
+		k := &krbInitiator{ticketKey: key, auth: auth}
+		if k.accept(reply) == nil && k.Sealer == nil {
+			t.Fatal("accepted without a context")
+		}
+	})
+}
+
+func TestKrbAcceptChecksTheAPRep(t *testing.T) {
+	key := types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96, KeyValue: bytes.Repeat([]byte{9}, 32)}
+	other := types.EncryptionKey{KeyType: key.KeyType, KeyValue: bytes.Repeat([]byte{8}, 32)}
+	auth, _ := types.NewAuthenticator("R", types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, "u"))
+	auth.GenerateSeqNumberAndSubKey(key.KeyType, 32)
+	for name, tc := range map[string]struct {
+		key   types.EncryptionKey
+		cusec int
+		ok    bool
+	}{
+		"ours":              {key, auth.Cusec, true},
+		"another key":       {other, auth.Cusec, false},
+		"another timestamp": {key, auth.Cusec + 1, false},
+	} {
+		rep, err := krb5gss.MarshalAPRep(tc.key, auth.CTime, tc.cusec, auth.SubKey, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := &krbInitiator{ticketKey: key, auth: auth}
+		err = k.accept(krb5gss.Frame(krb5gss.TokAPRep, rep))
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, errMutual)) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

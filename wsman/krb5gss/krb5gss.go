@@ -149,6 +149,13 @@ func HeaderLen(et etype.EType) int { return 16 + et.GetConfounderByteSize() + tr
 // copy and the checksum (EC is 0 for the AES families).
 func trailerLen(et etype.EType) int { return 16 + et.GetHMACBitLength()/8 }
 
+// MinCiphertext is the shortest ciphertext of enctype et that gokrb5's
+// DecryptMessage can be given without panicking: a confounder and a
+// checksum. Check it before decrypting anything a peer sent.
+func MinCiphertext(et etype.EType) int {
+	return et.GetConfounderByteSize() + et.GetHMACBitLength()/8
+}
+
 func header(flags byte, ec, rrc uint16, seq uint64) []byte {
 	h := make([]byte, 16)
 	h[0], h[1], h[2], h[3] = 0x05, 0x04, flags, 0xff
@@ -202,7 +209,12 @@ func (s *Sealer) Wrap(plain []byte) (sealed, hdr []byte, err error) {
 
 // Unwrap verifies and decrypts the peer's wrap token, given as the data
 // part and the header part of the multipart body (any split, any RRC).
-func (s *Sealer) Unwrap(sealed, hdr []byte) ([]byte, error) {
+func (s *Sealer) Unwrap(sealed, hdr []byte) (plain []byte, err error) {
+	defer func() { // the token is the peer's: a decoder panic is a bad token
+		if r := recover(); r != nil {
+			plain, err = nil, fmt.Errorf("malformed wrap token (%v)", r)
+		}
+	}()
 	tok := make([]byte, 0, len(hdr)+len(sealed))
 	tok = append(append(tok, hdr...), sealed...)
 	if len(tok) < 16 || tok[0] != 0x05 || tok[1] != 0x04 || tok[3] != 0xff {
@@ -219,12 +231,12 @@ func (s *Sealer) Unwrap(sealed, hdr []byte) ([]byte, error) {
 		return nil, fmt.Errorf("wrap token sequence %d, want %d", seq, s.recvSeq)
 	}
 	ct := tok[16:]
-	if len(ct) == 0 {
-		return nil, errors.New("empty wrap token")
+	if len(ct) < MinCiphertext(s.et)+16 { // gokrb5 panics on a ciphertext shorter than its confounder and checksum
+		return nil, errors.New("wrap token too short")
 	}
 	rrc %= len(ct)
 	ct = append(append(make([]byte, 0, len(ct)), ct[rrc:]...), ct[:rrc]...)
-	plain, err := s.et.DecryptMessage(s.key.KeyValue, ct, usage(!s.acceptor))
+	plain, err = s.et.DecryptMessage(s.key.KeyValue, ct, usage(!s.acceptor))
 	if err != nil {
 		return nil, err
 	}

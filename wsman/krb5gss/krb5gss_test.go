@@ -64,3 +64,20 @@ func TestSealerRoundTrip(t *testing.T) {
 		t.Error("RC4 accepted for sealing")
 	}
 }
+
+// Hostile wrap tokens and GSS tokens never panic (run as a fuzz target by
+// test/run; the seeds run with every go test).
+func FuzzUnwrap(f *testing.F) {
+	k := types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96, KeyValue: bytes.Repeat([]byte{7}, 32)}
+	acc, _ := NewSealer(k, true, true, 1, 1)
+	sealed, hdr, _ := acc.Wrap([]byte("<s:Envelope/>"))
+	f.Add(append(hdr, sealed...), len(hdr))
+	f.Add([]byte{0x05, 0x04, 0x07, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3}, 16)
+	f.Add(Frame(TokAPRep, []byte{0x6f, 0x03, 0x30, 0x01, 0x00}), 0)
+	f.Fuzz(func(t *testing.T, tok []byte, split int) {
+		ini, _ := NewSealer(k, false, true, 1, 1)
+		split = max(0, min(split, len(tok)))
+		_, _ = ini.Unwrap(tok[split:], tok[:split])
+		_, _, _ = Unframe(tok)
+	})
+}
