@@ -30,7 +30,7 @@ func (c *Client) prepareKerberos(ctx context.Context) error {
 	if !c.s.kerberos() || c.ticket != nil {
 		return nil
 	}
-	c.trace("kerberos-credential "+c.s.Kerberos.Source(), 0, nil)
+	c.trace("kerberos-cred "+c.s.Kerberos.Source(), 0, nil)
 	c.trace("kerberos-spn "+c.s.spn, 0, nil)
 	tkt, key, err := c.s.Kerberos.serviceTicket(ctx, c.s.spn, c.trace)
 	if err != nil {
