@@ -66,7 +66,7 @@ Credentials come from the inventory's password_env / password_file / password_pr
 	f.StringSlice("hosts", nil, "comma-separated host names, scanned with the default settings below")
 	f.String("hosts-file", "", "file with one host name per line, scanned with the default settings below")
 	f.String("username", "", "--hosts: user name (DOMAIN\\user or user@domain)")
-	f.String("auth", "ntlm", "--hosts: authentication: ntlm or basic")
+	f.String("auth", "ntlm", "--hosts: authentication: ntlm, kerberos, negotiate or basic (kerberos: the ticket cache after kinit, or --password-*)")
 	f.String("scheme", "http", "--hosts: http (5985, sealed NTLM) or https (5986)")
 	f.Int("port", 0, "--hosts: port (default 5985 for http, 5986 for https)")
 	f.String("password-env", "AADCREADY_PASSWORD", "--hosts: environment variable holding the password")
