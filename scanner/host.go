@@ -94,7 +94,7 @@ func (s *scan) runWithRetries(ctx context.Context, h inventory.Host, command str
 			return nil, nil, wsman.NoSPNError(h.Name) // before any ticket source is touched
 		}
 	}
-	if h.Kerberized() {
+	if h.Kerberized() && !usesSSPI(h) {
 		credKey = krbKey(h)
 		var err error
 		if krb, err = s.krb.get(h, password); err != nil {

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"runtime"
 	"strings"
 	"sync"
 
@@ -83,6 +84,13 @@ func (c *krbCreds) kdcRequests() (as, tgs int64) {
 		}
 	}
 	return as, tgs
+}
+
+// usesSSPI reports whether a host logs on as the logged-on Windows user
+// (negotiate without any credential, on Windows): no Kerberos credential
+// of ours is involved.
+func usesSSPI(h inventory.Host) bool {
+	return runtime.GOOS == "windows" && h.Auth == inventory.AuthNegotiate && h.Keytab == "" && h.Secret == (inventory.SecretRef{})
 }
 
 // principal turns an inventory user name into a Kerberos principal:

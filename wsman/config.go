@@ -1,6 +1,7 @@
 package wsman
 
 import (
+	"cmp"
 	"crypto/x509"
 	"fmt"
 	"log/slog"
@@ -88,6 +89,7 @@ type settings struct {
 	seal       bool // NTLM or Kerberos over HTTP with message encryption
 	user       ntlmUser
 	spn        string // Kerberos: the service principal; "" when NTLM is used
+	sspiSPN    string // Windows SSPI (the logged-on user): the target name; "" otherwise
 }
 
 // kerberos reports whether the settings authenticate with Kerberos.
@@ -207,6 +209,11 @@ func (s *settings) applyKerberos() error {
 	switch {
 	case s.spn != "" && s.Kerberos != nil:
 		return nil
+	case s.Auth == AuthNegotiate && s.Kerberos == nil && s.Username == "" && s.Password == "":
+		// No credential at all: the logged-on Windows user, through SSPI.
+		s.sspiSPN = cmp.Or(s.SPN, "HTTP/"+strings.ToLower(s.Host))
+		s.spn = ""
+		return s.applySSPI()
 	case s.Auth == AuthNegotiate && s.NTLMFallback && s.Username != "" && s.Password != "":
 		s.spn, s.user = "", splitUser(s.Username)
 		return nil

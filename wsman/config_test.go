@@ -84,6 +84,8 @@ func TestConfigKerberos(t *testing.T) {
 		{"negotiate by IP with fallback", Config{Host: "10.0.0.5", Auth: AuthNegotiate, Kerberos: &Kerberos{}, NTLMFallback: true, Username: `D\u`, Password: "p"}, "", true},
 		{"negotiate without credential, fallback", Config{Host: "h.example", Auth: AuthNegotiate, NTLMFallback: true, Username: "u", Password: "p"}, "", true},
 		{"kerberos by IP with spn", Config{Host: "10.0.0.5", SPN: "HTTP/h.example", Auth: AuthKerberos, Kerberos: &Kerberos{}}, "", false},
+		// The logged-on user through SSPI exists on Windows only (sspi_windows.go, not run here).
+		{"negotiate without any credential", Config{Host: "h.example", Auth: AuthNegotiate}, sspiClass(), false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -120,6 +120,8 @@ func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 // authFunc is the connection-bound handshake of the auth method, if any.
 func (c *Client) authFunc() func(context.Context, *authConn) error {
 	switch {
+	case c.s.sspiSPN != "":
+		return c.authenticateSSPI
 	case c.s.kerberos():
 		return c.authenticateKerberos
 	case c.s.Auth == AuthNTLM, c.s.Auth == AuthNegotiate:
