@@ -9,7 +9,14 @@ package wsman
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -341,4 +348,59 @@ func TestKerberosHostOffersOnlyNegotiate(t *testing.T) {
 	if _, tgs := cred.KDCRequests(); tgs != 1 {
 		t.Errorf("%d TGS exchanges", tgs)
 	}
+}
+
+// Kerberos over HTTPS with the channel binding of the real TLS
+// certificate, which MIT's acceptor requires (as CbtHardeningLevel=Strict).
+func TestKerberosHTTPSChannelBindingMIT(t *testing.T) {
+	k := needKDC(t)
+	dir := t.TempDir()
+	certPEM, keyPEM := selfSigned(t, krbHost1)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab")), "--mech", "kerberos", "--tls", certFile, keyFile)
+	cred := newKerberos(t, KerberosOptions{Principal: "alice", Password: alicePw})
+	for _, auth := range []string{AuthKerberos, AuthNegotiate} {
+		c := newClient(t, Config{Host: krbHost1, Address: "127.0.0.1", Port: r.Port, HTTPS: true, CAPEM: certPEM, Auth: auth, Kerberos: cred})
+		res, err := c.Run(t.Context(), "hostname", nil)
+		if err != nil || string(res.Stdout) != "SIMHOST\r\n" || res.Sealed {
+			t.Fatalf("%s over HTTPS: %+v %v", auth, res, err)
+		}
+	}
+	if log := r.LogAfter(10); strings.Count(log, "HANDSHAKE ") != 2 || strings.Contains(log, "AUTHFAIL") {
+		t.Errorf("responder log:\n%s", log)
+	}
+	// MIT accepts an AP-REQ without bindings; one expecting other bindings
+	// refuses ours, which shows they are sent and checked.
+	wrong := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab")), "--mech", "kerberos", "--tls", certFile, keyFile, "--cb-data", "tls-server-end-point:other")
+	_, err := newClient(t, Config{Host: krbHost1, Address: "127.0.0.1", Port: wrong.Port, HTTPS: true, CAPEM: certPEM, Auth: AuthKerberos, Kerberos: cred}).Run(t.Context(), "hostname", nil)
+	wantClass(t, err, ClassAuthRefused)
+}
+
+func selfSigned(t *testing.T, name string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		SignatureAlgorithm: x509.ECDSAWithSHA256,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})
 }

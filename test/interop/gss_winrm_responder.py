@@ -24,14 +24,18 @@ line per connection event and request on stderr, and exits when stdin closes.
   --cb-data TEXT    kerberos: require these channel-binding application data (as TLS would give)
   --reply-spnego    kerberos: label sealed replies HTTP-SPNEGO-session-encrypted whatever the scheme
   --negotiate-only  kerberos: offer and accept only the Negotiate scheme (as pywinrm-era servers)
+  --tls CERT KEY    serve HTTPS (no sealing then); kerberos: require the RFC 5929
+                    tls-server-end-point channel binding of CERT (SHA-256 signed)
   --drop-after N    close the TCP connection (without notice) after every N requests
 """
 
 import argparse
 import base64
+import hashlib
 import http.server
 import itertools
 import os
+import ssl
 import struct
 import sys
 import threading
@@ -237,6 +241,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.negotiate(auth)
         if not self.authed:
             return self.reply(401, headers=self.challenge())
+        if self.server.tls:  # TLS protects the messages: no sealing, as Windows over HTTPS
+            op, status, resp = self.server.shells.handle(body)
+            self.requests += 1
+            log("REQUEST conn=%d op=%s status=%d in=%d tls" % (self.conn, op, status, len(body)))
+            return self.reply(status, resp, "application/soap+xml;charset=UTF-8")
         if "multipart/encrypted" not in self.headers.get("Content-Type", ""):
             log("UNSEALED conn=%d refused" % self.conn)
             return self.reply(401, headers=self.challenge())
@@ -311,8 +320,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(401, headers=self.challenge())
         try:
             cb = None
-            if self.server.cb_data:
-                cb = gssapi.raw.ChannelBindings(application_data=self.server.cb_data.encode())
+            if self.server.cb_app:
+                cb = gssapi.raw.ChannelBindings(application_data=self.server.cb_app)
             self.ctx = gssapi.SecurityContext(usage="accept", creds=self.server.creds, channel_bindings=cb)
             out = self.ctx.step(base64.b64decode(token))
             if self.ctx.complete:
@@ -341,6 +350,7 @@ def main():
     p.add_argument("--cb-data", default="")
     p.add_argument("--reply-spnego", action="store_true")
     p.add_argument("--negotiate-only", action="store_true")
+    p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--drop-after", type=int, default=0)
     args = p.parse_args()
     need = "KRB5_KTNAME" if args.mech == "kerberos" else "NTLM_USER_FILE"
@@ -353,8 +363,18 @@ def main():
     if args.check:
         return
     srv = Server(("127.0.0.1", 0), Handler)
-    srv.creds, srv.shells, srv.drop_after, srv.mech, srv.cb_data = creds, Shells(), args.drop_after, args.mech, args.cb_data
+    srv.creds, srv.shells, srv.drop_after, srv.mech = creds, Shells(), args.drop_after, args.mech
     srv.reply_spnego, srv.negotiate_only = args.reply_spnego, args.negotiate_only
+    srv.tls = bool(args.tls)
+    srv.cb_app = args.cb_data.encode()  # --cb-data wins, so a test can require wrong bindings
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        with open(args.tls[0]) as f:
+            der = ssl.PEM_cert_to_DER_cert(f.read())
+        if not srv.cb_app:  # RFC 5929: the prefix, then the certificate hash itself
+            srv.cb_app = b"tls-server-end-point:" + hashlib.sha256(der).digest()
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     print("PORT %d" % srv.server_address[1], flush=True)
     sys.stdin.read()  # the test closes stdin to stop us
