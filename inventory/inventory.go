@@ -27,7 +27,7 @@ type Host struct {
 	Address string // where to connect when it differs from Name; empty otherwise
 	Port    int
 	Scheme  string // "http" or "https"
-	Auth    string // "ntlm", "basic", "kerberos" or "certificate"
+	Auth    string // "ntlm", "basic", "kerberos", "negotiate" or "certificate"
 
 	Username string
 	Secret   SecretRef
@@ -40,6 +40,11 @@ type Host struct {
 
 	MaxEnvelopeKB int
 	Tags          map[string]string // never nil
+
+	// Kerberos and negotiate (see kerberos.go).
+	Keytab       string // keytab holding Username's keys; "" = password source or ticket cache
+	Kerberos     KerberosSettings
+	NTLMFallback bool // negotiate: NTLM where Kerberos cannot work
 
 	Group  string // name of the inventory group; empty outside groups
 	Source string // "file:line" of the host's entry, for messages
@@ -121,6 +126,7 @@ const (
 	AuthNTLM        = "ntlm"
 	AuthBasic       = "basic"
 	AuthKerberos    = "kerberos"
+	AuthNegotiate   = "negotiate"
 	AuthCertificate = "certificate"
 )
 
@@ -176,6 +182,8 @@ func checkHost(h *Host, skip func(field string) bool) []problem {
 	var ps []problem
 	switch {
 	case skip("username"):
+	case h.Username == "" && h.usesTicketCache():
+		// Kerberos from the ticket cache: the account is kinit's.
 	case h.Username == "":
 		ps = append(ps, problem{"username", "not set; give the account to connect as (for example 'CONTOSO\\svc-aadcready')"})
 	case strings.IndexFunc(h.Username, unicode.IsControl) >= 0:
@@ -183,7 +191,8 @@ func checkHost(h *Host, skip func(field string) bool) []problem {
 		// account name has them, and they would garble every message.
 		ps = append(ps, problem{"username", fmt.Sprintf("%q contains control characters (line breaks, tabs, escapes)", h.Username)})
 	}
-	if h.Secret == (SecretRef{}) && !skip("password") {
+	ps = append(ps, checkKerberos(h)...)
+	if h.Secret == (SecretRef{}) && !h.Kerberized() && !skip("password") {
 		ps = append(ps, problem{"password", "no password source; set one of password_env: VARIABLE, password_file: PATH or password_prompt: true"})
 	}
 	// WinRM over HTTP only accepts messages sealed by NTLM or Kerberos. Basic
@@ -260,10 +269,10 @@ func normScheme(s string) (string, error) {
 
 func normAuth(s string) (string, error) {
 	switch l := strings.ToLower(s); l {
-	case AuthNTLM, AuthBasic, AuthKerberos, AuthCertificate:
+	case AuthNTLM, AuthBasic, AuthKerberos, AuthNegotiate, AuthCertificate:
 		return l, nil
 	}
-	return "", fmt.Errorf("%q is not one of ntlm, basic, kerberos, certificate", s)
+	return "", fmt.Errorf("%q is not one of ntlm, basic, kerberos, negotiate, certificate", s)
 }
 
 // checkEnvName never echoes the value: a common slip is to write the

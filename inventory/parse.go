@@ -30,6 +30,7 @@ var (
 		"allow_unencrypted", "auth", "ca_file", "insecure", "max_envelope_kb",
 		"password_env", "password_file", "password_prompt", "port", "scheme",
 		"server_name", "tags", "username",
+		"kerberos", "keytab", "ntlm_fallback",
 	}
 	hostKeys = slices.Sorted(slices.Values(append([]string{"address", "name"}, settingKeys...)))
 )
@@ -100,6 +101,7 @@ type layer struct {
 	secret                                     opt[SecretRef]
 	secretKey                                  string // key that set secret, for "two sources" messages
 	tags                                       map[string]string
+	krb                                        krbLayer
 }
 
 func (l layer) over(parent layer) layer {
@@ -118,6 +120,7 @@ func (l layer) over(parent layer) layer {
 		secret:    pick(parent.secret, l.secret),
 		secretKey: parent.secretKey,
 		tags:      maps.Clone(parent.tags),
+		krb:       l.krb.over(parent.krb),
 	}
 	if l.secret.set {
 		m.secretKey = l.secretKey
@@ -142,6 +145,9 @@ func (l layer) host() Host {
 		AllowUnencrypted: l.allowUnencrypted.v,
 		MaxEnvelopeKB:    l.maxEnvelopeKB.v,
 		Tags:             maps.Clone(l.tags),
+		Keytab:           l.krb.keytab.v,
+		Kerberos:         l.krb.settings(),
+		NTLMFallback:     l.krb.ntlmFallback.v,
 	}
 }
 
@@ -152,7 +158,7 @@ func (l layer) invalid(field string) bool {
 	case "username":
 		return l.username.bad
 	case "password":
-		return l.secret.bad
+		return l.secret.bad || l.krb.keytab.bad
 	case "auth":
 		return l.auth.bad || l.scheme.bad || l.allowUnencrypted.bad
 	case "insecure":
@@ -171,6 +177,8 @@ func (l layer) blame(field string, hostLine int, hostScope string) (int, string)
 		at = l.auth.at
 	case "insecure":
 		at = l.insecure.at
+	case "keytab", "kerberos", "ntlm_fallback":
+		return l.krb.blame(field, hostLine, hostScope)
 	default:
 		return hostLine, ""
 	}
@@ -405,6 +413,8 @@ func (p *parser) setting(l *layer, scope string, f field) bool {
 		l.allowUnencrypted = p.boolOpt(scope, f)
 	case "tags":
 		p.tags(l, scope, f.v)
+	case "kerberos", "keytab", "ntlm_fallback":
+		p.kerberosSetting(&l.krb, scope, f)
 	case "password_env", "password_file", "password_prompt":
 		p.secret(l, scope, f)
 	case "password":

@@ -42,8 +42,8 @@ func TestLoadBadInventories(t *testing.T) {
 		}, nil},
 		{"invalid-scheme-auth.yaml", []string{
 			`invalid-scheme-auth.yaml:6: host "aadc01.contoso.com": scheme: "ftp" is not http or https`,
-			`invalid-scheme-auth.yaml:8: host "aadc02.contoso.com": auth: "digest" is not one of ntlm, basic, kerberos, certificate`,
-			`invalid-scheme-auth.yaml:11: host "aadc03.contoso.com": auth: "negotiate" is not one of`,
+			`invalid-scheme-auth.yaml:8: host "aadc02.contoso.com": auth: "digest" is not one of ntlm, basic, kerberos, negotiate, certificate`,
+			`invalid-scheme-auth.yaml:11: host "aadc03.contoso.com": auth: "spnego" is not one of`,
 		}, nil},
 		{"invalid-tags.yaml", []string{
 			`invalid-tags.yaml:6: defaults: tags.change_board: must be a string, got 2024; put it in quotes`,

@@ -44,6 +44,7 @@ type ConnectResult struct {
 func Connect(ctx context.Context, h inventory.Host, opt Options, command string, onStep func(Step)) ConnectResult {
 	opt.defaults()
 	s := &scan{opt: opt, guard: newCredGuard(opt.LockoutThreshold)}
+	defer s.krb.close()
 	return s.connect(ctx, h, command, onStep)
 }
 
@@ -53,6 +54,7 @@ func Connect(ctx context.Context, h inventory.Host, opt Options, command string,
 func Preflight(ctx context.Context, inv *inventory.Inventory, opt Options, command string) []ConnectResult {
 	opt.defaults()
 	s := &scan{opt: opt, guard: newCredGuard(opt.LockoutThreshold)}
+	defer s.krb.close()
 	out := make([]ConnectResult, len(inv.Hosts))
 	forEach(ctx, len(inv.Hosts), opt.Concurrency, func(i int) {
 		out[i] = s.connect(ctx, inv.Hosts[i], command, nil)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -86,19 +87,41 @@ func (e *hostError) Error() string { return e.msg }
 // hosts trying a credential first, the wait is theirs, not this host's.
 // trace, when set, sees every step of the WinRM exchange.
 func (s *scan) runWithRetries(ctx context.Context, h inventory.Host, command string, stdin []byte, trace func(string, time.Duration, error)) (*wsman.Result, []results.Attempt, error) {
-	password, err := s.opt.Password(h.Secret)
-	if err != nil {
-		return nil, nil, &hostError{classCredential, err.Error(), "check the host's password_env, password_file or password_prompt"}
+	var password string
+	if h.Secret != (inventory.SecretRef{}) { // Kerberos hosts may use a keytab or the ticket cache
+		var err error
+		if password, err = s.opt.Password(h.Secret); err != nil {
+			return nil, nil, &hostError{classCredential, err.Error(), "check the host's password_env, password_file or password_prompt"}
+		}
 	}
 	credKey := h.Username + " (" + h.Secret.String() + ")"
+	var krb *wsman.Kerberos
+	if h.Kerberized() && h.Kerberos.SPN == "" && !(h.Auth == inventory.AuthNegotiate && h.NTLMFallback) {
+		if _, err := netip.ParseAddr(h.Name); err == nil {
+			return nil, nil, wsman.NoSPNError(h.Name) // before any ticket source is touched
+		}
+	}
+	if h.Kerberized() && !usesSSPI(h) {
+		credKey = krbKey(h)
+		var err error
+		if krb, err = s.krb.get(h, password); err != nil {
+			if h.Auth != inventory.AuthNegotiate || !h.NTLMFallback {
+				return nil, nil, err // loaded once per run: every host sharing it gets this error, nothing is contacted
+			}
+			krb = nil // no usable Kerberos configuration here: negotiate uses NTLM, as allowed
+		}
+	}
 	if !s.guard.acquire(ctx, credKey) {
 		if ctx.Err() != nil {
 			return nil, nil, &hostError{classNotStarted,
 				waitedForTurn + " (credential " + credKey + " was being tried on other hosts first); it was never contacted",
 				"nothing is wrong with this host as far as the run knows: rescan it (--only RUN:cancelled)"}
 		}
-		return nil, nil, &hostError{classCredentialDisabled,
-			fmt.Sprintf("credential %s was refused by the first %d hosts that tried it; not used again in this run", credKey, s.opt.LockoutThreshold),
+		msg := fmt.Sprintf("credential %s was refused by the first %d hosts that tried it; not used again in this run", credKey, s.opt.LockoutThreshold)
+		if h.Kerberized() {
+			msg = fmt.Sprintf("the KDC refused credential %s; not used again in this run (one pre-authentication per credential per run)", credKey)
+		}
+		return nil, nil, &hostError{classCredentialDisabled, msg,
 			"repeated bad passwords lock domain accounts out: check the password and the account, then rerun"}
 	}
 	// Written from wsman's trace callback, which may run on its goroutines.
@@ -107,11 +130,12 @@ func (s *scan) runWithRetries(ctx context.Context, h inventory.Host, command str
 	ctx, cancel := context.WithTimeout(ctx, s.opt.HostTimeout)
 	defer cancel()
 
-	cfg := s.clientConfig(h, password, func(step string, d time.Duration, err error) {
-		// A completed NTLM handshake, or a shell created (Basic has no
-		// handshake), proves the credential at once: hosts held back by
-		// the guard go on without waiting for this host's whole run.
-		if (step == "authenticate" || step == "create-shell") && err == nil {
+	cfg := s.clientConfig(h, password, krb, func(step string, d time.Duration, err error) {
+		// A completed NTLM handshake, a TGT from the KDC, or a shell
+		// created (Basic has no handshake), proves the credential at once:
+		// hosts held back by the guard go on without waiting for this
+		// host's whole run.
+		if (step == "authenticate" || step == "create-shell" || strings.HasPrefix(step, "kerberos-as ")) && err == nil {
 			authOutcome.Store(int32(outcomeAccepted))
 			s.guard.prove(credKey)
 		}
@@ -130,6 +154,12 @@ func (s *scan) runWithRetries(ctx context.Context, h inventory.Host, command str
 		e := wsman.Classify(err)
 		if e.Class == wsman.ClassAuthRefused {
 			authOutcome.Store(int32(outcomeRefused))
+		}
+		if wsman.CredentialRefused(e) {
+			// The KDC refused the account: every host would be refused
+			// and each new AS exchange counts toward lockout. Stop now.
+			s.guard.refuse(credKey)
+			return res, append(attempts, results.Attempt{Class: string(e.Class), Message: clean(e.Message), DurationMS: time.Since(begin).Milliseconds()}), err
 		}
 		retry := e.Class.Retryable() && attempt < s.opt.Retries && ctx.Err() == nil
 		attempts = append(attempts, results.Attempt{
@@ -151,12 +181,13 @@ func runOnce(ctx context.Context, cfg wsman.Config, command string, stdin []byte
 	return c.Run(ctx, command, stdin)
 }
 
-func (s *scan) clientConfig(h inventory.Host, password string, trace func(string, time.Duration, error)) wsman.Config {
+func (s *scan) clientConfig(h inventory.Host, password string, krb *wsman.Kerberos, trace func(string, time.Duration, error)) wsman.Config {
 	cfg := wsman.Config{
 		Host: h.Name, Address: h.DialAddress(), Port: h.Port, HTTPS: h.HTTPS(), Auth: h.Auth,
 		Username: h.Username, Password: password, AllowUnencrypted: h.AllowUnencrypted,
 		Insecure: h.Insecure, ServerName: h.ServerName, MaxEnvelopeKB: h.MaxEnvelopeKB,
 		Logger: s.opt.Logger, Trace: trace, // wsman adds the host to its lines
+		Kerberos: krb, SPN: h.Kerberos.SPN, NTLMFallback: h.NTLMFallback,
 	}
 	if h.CAFile != "" {
 		// Read per host: inventories are validated up front, so an error
@@ -262,6 +293,19 @@ var classWords = map[string]string{
 	string(wsman.ClassOutputTooLarge):      "output too large",
 	string(wsman.ClassCancelled):           "not finished",
 	string(wsman.ClassUnsupported):         "setting not supported",
+	string(wsman.ClassKrbNoSPN):            "Kerberos needs a host name",
+	string(wsman.ClassKrbSkew):             "clocks too far apart for Kerberos",
+	string(wsman.ClassKDCUnreachable):      "no KDC answered",
+	string(wsman.ClassKrbSPNUnknown):       "no SPN for this host at the KDC",
+	string(wsman.ClassKrbClientUnknown):    "account unknown to the KDC",
+	string(wsman.ClassKrbPreauthFailed):    "password refused by the KDC",
+	string(wsman.ClassKrbRevoked):          "account locked or disabled",
+	string(wsman.ClassKrbNoTicket):         "no Kerberos ticket",
+	string(wsman.ClassKrbKeytab):           "keytab not usable",
+	string(wsman.ClassKrbEtype):            "no common Kerberos encryption type",
+	string(wsman.ClassKrbMutual):           "host did not prove its identity",
+	string(wsman.ClassKrbServiceKey):       "host cannot read its Kerberos ticket",
+	string(wsman.ClassKrbConfig):           "Kerberos not configured",
 	classCredential:                        "password not available",
 	classCredentialDisabled:                "credential not used",
 	classNotStarted:                        "never contacted",

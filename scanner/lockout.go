@@ -85,6 +85,20 @@ func (g *credGuard) release(key string, o outcome) {
 	g.cond.Broadcast()
 }
 
+// refuse disables a credential at once: the KDC refused it, so every
+// host would, and each new try counts toward the account's lockout.
+func (g *credGuard) refuse(key string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st := g.creds[key]
+	if st == nil {
+		st = &credState{}
+		g.creds[key] = st
+	}
+	st.disabled = true
+	g.cond.Broadcast()
+}
+
 // prove records that a host accepted the credential, as soon as it did.
 // Waiting for release instead would hold every other host of the first
 // wave back for one whole host run (the PowerShell time included).

@@ -78,6 +78,7 @@ func (o *Options) defaults() {
 func Scan(ctx context.Context, inv *inventory.Inventory, opt Options) *results.Run {
 	opt.defaults()
 	s := &scan{opt: opt, guard: newCredGuard(opt.LockoutThreshold), bundle: []byte(opt.Bundle)}
+	defer s.krb.close()
 	s.bundleID, _, _ = probes.ProbesInBundle(opt.Bundle)
 
 	run := &results.Run{
@@ -116,6 +117,9 @@ func Scan(ctx context.Context, inv *inventory.Inventory, opt Options) *results.R
 		}
 	}
 	run.CredentialsDisabled = s.guard.disabled()
+	if as, tgs := s.krb.kdcRequests(); as+tgs > 0 {
+		opt.Logger.Info("kerberos", "as_exchanges", as, "tgs_exchanges", tgs)
+	}
 	run.Finished = time.Now().UTC()
 	run.DurationMS = run.Finished.Sub(run.Started).Milliseconds()
 	run.Summarize()
@@ -125,6 +129,7 @@ func Scan(ctx context.Context, inv *inventory.Inventory, opt Options) *results.R
 type scan struct {
 	opt      Options
 	guard    *credGuard
+	krb      krbCreds
 	bundle   []byte
 	bundleID string
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"aadcready/simulator/ntlmsrv"
+	"aadcready/wsman/krb5gss"
 )
 
 type connKey struct{}
@@ -21,8 +22,13 @@ type conn struct {
 	remote   net.Addr
 	acceptor *ntlmsrv.Acceptor // a handshake between NEGOTIATE and AUTHENTICATE
 	session  *ntlmsrv.Session  // the authenticated NTLM context
+	krb      *krb5gss.Sealer   // or the Kerberos context
+	krbProto string            // multipart protocol the Kerberos client seals with
 	user     string            // who the session belongs to
 }
+
+// authenticated reports whether the connection has a security context.
+func (c *conn) authenticated() bool { return c.session != nil || c.krb != nil }
 
 // authorize authenticates a request as the WinRM service does with its
 // default configuration. When it returns ok, plain is the SOAP message
@@ -31,6 +37,10 @@ type conn struct {
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, c *conn, body []byte) (user string, plain []byte, sealed bool, ok bool) {
 	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	switch {
+	case strings.EqualFold(scheme, "Kerberos"), strings.EqualFold(scheme, "Negotiate") && isGSSToken(decodeToken(token)):
+		if !s.kerberos(w, c, scheme, decodeToken(token)) {
+			return "", nil, false, false
+		}
 	case strings.EqualFold(scheme, "Negotiate"):
 		if !s.negotiate(w, c, token) {
 			return "", nil, false, false
@@ -38,7 +48,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, c *conn, body
 	case strings.EqualFold(scheme, "Basic"):
 		user, ok := s.basic(w, r, c)
 		return user, body, false, ok
-	case scheme == "" && c.session != nil:
+	case scheme == "" && c.authenticated():
 		// Later requests on an authenticated connection carry no header.
 	default:
 		s.unauthorized(w, c, nil)
@@ -58,7 +68,7 @@ func (s *Server) negotiate(w http.ResponseWriter, c *conn, token string) bool {
 	}
 	switch raw[8] { // NTLMSSP message type
 	case 1:
-		c.session, c.user = nil, ""
+		c.session, c.krb, c.user = nil, nil, ""
 		c.acceptor = ntlmsrv.NewAcceptor(&h.ntlm, c.bindings())
 		challenge, err := c.acceptor.Challenge(raw)
 		if err != nil {
@@ -80,7 +90,7 @@ func (s *Server) negotiate(w http.ResponseWriter, c *conn, token string) bool {
 			s.unauthorized(w, c, nil)
 			return false
 		}
-		c.session, c.user = sess, account(sess.Domain, sess.User)
+		c.session, c.krb, c.user = sess, nil, account(sess.Domain, sess.User)
 		return true
 	default:
 		// A SPNEGO-wrapped or Kerberos token: this simulator only accepts
@@ -103,7 +113,7 @@ func (s *Server) basic(w http.ResponseWriter, r *http.Request, c *conn) (string,
 		s.unauthorized(w, c, nil)
 		return "", false
 	}
-	if isSealed(r.Header.Get("Content-Type")) {
+	if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/encrypted") {
 		http.Error(w, "", http.StatusBadRequest) // nothing to unseal with
 		return "", false
 	}
@@ -111,10 +121,10 @@ func (s *Server) basic(w http.ResponseWriter, r *http.Request, c *conn) (string,
 	return account(d, u), true
 }
 
-// sessionMessage reads a message on an NTLM-authenticated connection.
+// sessionMessage reads a message on an authenticated connection.
 func (s *Server) sessionMessage(w http.ResponseWriter, r *http.Request, c *conn, body []byte) (string, []byte, bool, bool) {
-	if isSealed(r.Header.Get("Content-Type")) {
-		plain, err := unseal(c.session, body)
+	if isSealed(r.Header.Get("Content-Type"), c.protocol()) {
+		plain, err := unseal(c.context(), c.protocol(), body)
 		if err != nil {
 			s.log.Info("sealed request rejected", "host", c.host.cfg.Name, "err", err)
 			http.Error(w, "", http.StatusBadRequest)
@@ -129,6 +139,12 @@ func (s *Server) sessionMessage(w http.ResponseWriter, r *http.Request, c *conn,
 		return "", nil, false, false
 	}
 	return c.user, body, false, true
+}
+
+// decodeToken is the token of an Authorization header (nil if not base64).
+func decodeToken(tok string) []byte {
+	b, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(tok))
+	return b
 }
 
 // bindings is what NTLM channel bindings must match on this connection.

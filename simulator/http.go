@@ -91,13 +91,13 @@ func (s *Server) writeReply(w http.ResponseWriter, c *conn, rep reply, sealed bo
 	switch {
 	case len(body) == 0:
 	case sealed:
-		framed, err := seal(c.session, body)
+		framed, err := seal(c.context(), c.protocol(), body)
 		if err != nil {
 			http.Error(w, "", http.StatusInternalServerError)
 			return
 		}
 		body = framed
-		hdr.Set("Content-Type", sealedContentType)
+		hdr.Set("Content-Type", sealedContentType(c.protocol()))
 	default:
 		hdr.Set("Content-Type", "application/soap+xml;charset=UTF-8")
 	}

@@ -21,6 +21,9 @@ type Options struct {
 	// Log receives authentication failures, injected faults and listener
 	// errors; nil discards them.
 	Log *slog.Logger
+	// Kerberos, when set, makes every host accept Kerberos (and Negotiate
+	// with Kerberos) besides NTLM; without it they refuse Kerberos tokens.
+	Kerberos *KerberosOptions
 }
 
 // Server runs a fleet: one listener per host address (two with HTTPS), all
@@ -34,6 +37,7 @@ type Server struct {
 	// the first connection is accepted and read-only after.
 	byAddr map[netip.AddrPort]listenerRef
 	ca     *authority
+	krb    *krbAcceptor // nil: Kerberos refused
 	log    *slog.Logger
 	http   *http.Server
 	ctx    context.Context // cancelled by Close: ends every wait in a handler
@@ -70,7 +74,12 @@ func Start(ctx context.Context, fleet *Fleet, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulator: certificate authority: %w", err)
 	}
+	krb, err := newKrbAcceptor(opt.Kerberos)
+	if err != nil {
+		return nil, fmt.Errorf("simulator: %w", err)
+	}
 	s := &Server{
+		krb:    krb,
 		fleet:  f,
 		byName: make(map[string]*hostState, len(f.Hosts)),
 		byAddr: make(map[netip.AddrPort]listenerRef, len(f.Hosts)),

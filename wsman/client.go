@@ -1,6 +1,7 @@
 // Package wsman is the project's WinRM client: it runs one command in one
-// WinRS shell over WS-Management, with its own HTTP transport, NTLM
-// handshake, per-connection message sealing and strict response parsing.
+// WinRS shell over WS-Management, with its own HTTP transport, NTLM and
+// Kerberos (gokrb5) handshakes, per-connection message sealing and strict
+// response parsing.
 // masterzen/winrm is used only to build the SOAP envelopes.
 package wsman
 
@@ -22,6 +23,11 @@ type Client struct {
 	transport *http.Transport
 	sem       chan struct{} // one request in flight (and in unseal order)
 	buf       []byte        // response body buffer, guarded by sem
+	ticket    *krbTicket    // Kerberos service ticket, set under sem before the first dial
+	testCB    []byte        // tests: channel binding data to send without TLS
+	// negotiateOnly: a host refused the Kerberos scheme and offers
+	// Negotiate; auth kerberos then uses Negotiate (see krbScheme).
+	negotiateOnly atomic.Bool
 
 	closeCtx  context.Context
 	closeNow  context.CancelFunc

@@ -1,6 +1,7 @@
 package wsman
 
 import (
+	"cmp"
 	"crypto/x509"
 	"fmt"
 	"log/slog"
@@ -18,12 +19,21 @@ type Config struct {
 	Port    int    // default 5985 http / 5986 https
 	HTTPS   bool
 
-	Auth               string // "basic" | "ntlm" ("kerberos", "certificate" -> ErrUnsupportedAuth for now)
+	Auth               string // "basic" | "ntlm" | "kerberos" | "negotiate" ("certificate" -> ErrUnsupportedAuth)
 	Username, Password string // DOMAIN\user, user@domain or user
 	AllowUnencrypted   bool   // HTTP only: send NTLM/Basic without sealing (warning territory)
-	Insecure           bool   // HTTPS: skip verification (only when the inventory says so)
-	CAPEM              []byte // extra roots ADDED to the system pool (not replacing it)
-	ServerName         string // TLS server-name override
+
+	// Kerberos is the credential for kerberos and negotiate, shared by the
+	// hosts that use it in a run (one AS exchange, one ticket per SPN).
+	Kerberos *Kerberos
+	SPN      string // default HTTP/<Host>
+	// NTLMFallback lets negotiate use NTLM (with Username and Password)
+	// where Kerberos cannot work: a host named by IP without SPN, an SPN
+	// the KDC does not know, no KDC reachable. Never after a refusal.
+	NTLMFallback bool
+	Insecure     bool   // HTTPS: skip verification (only when the inventory says so)
+	CAPEM        []byte // extra roots ADDED to the system pool (not replacing it)
+	ServerName   string // TLS server-name override
 
 	DialTimeout, TLSHandshakeTimeout, ResponseHeaderTimeout, IdleTimeout time.Duration // defaults 10s, 10s, OperationTimeout+15s, 30s
 	OperationTimeout                                                     time.Duration // WS-Man OperationTimeout header, default 20s
@@ -66,6 +76,7 @@ const (
 	AuthBasic       = "basic"
 	AuthNTLM        = "ntlm"
 	AuthKerberos    = "kerberos"
+	AuthNegotiate   = "negotiate"
 	AuthCertificate = "certificate"
 )
 
@@ -76,9 +87,14 @@ type settings struct {
 	dialAddr   string // host:port to dial
 	serverName string
 	roots      *x509.CertPool
-	seal       bool // NTLM over HTTP with message encryption
+	seal       bool // NTLM or Kerberos over HTTP with message encryption
 	user       ntlmUser
+	spn        string // Kerberos: the service principal; "" when NTLM is used
+	sspiSPN    string // Windows SSPI (the logged-on user): the target name; "" otherwise
 }
+
+// kerberos reports whether the settings authenticate with Kerberos.
+func (s *settings) kerberos() bool { return s.spn != "" }
 
 type ntlmUser struct{ domain, name string }
 
@@ -168,7 +184,9 @@ func (s *settings) applyAuth() error {
 	case AuthNTLM:
 		s.seal = !s.HTTPS && !s.AllowUnencrypted
 		s.user = splitUser(s.Username)
-	case AuthKerberos, AuthCertificate:
+	case AuthKerberos, AuthNegotiate:
+		return s.applyKerberos()
+	case AuthCertificate:
 		e := configError("config: auth method " + s.Auth + " is not supported yet")
 		e.Err = ErrUnsupportedAuth
 		return e
@@ -181,6 +199,51 @@ func (s *settings) applyAuth() error {
 		return configError("config: username is empty")
 	}
 	return nil
+}
+
+// applyKerberos picks Kerberos or, for negotiate with NTLMFallback, NTLM
+// where Kerberos cannot work from the start (no SPN, no credential).
+func (s *settings) applyKerberos() error {
+	s.seal = !s.HTTPS && !s.AllowUnencrypted
+	s.spn = s.SPN
+	if s.spn == "" && net.ParseIP(strings.Trim(s.Host, "[]")) == nil {
+		s.spn = "HTTP/" + strings.ToLower(s.Host)
+	}
+	switch {
+	case s.spn != "" && s.Kerberos != nil:
+		return nil
+	case s.Auth == AuthNegotiate && s.Kerberos == nil && s.Username == "" && s.Password == "":
+		// No credential at all: the logged-on Windows user, through SSPI.
+		s.sspiSPN = cmp.Or(s.SPN, "HTTP/"+strings.ToLower(s.Host))
+		s.spn = ""
+		return s.applySSPI()
+	case s.Auth == AuthNegotiate && s.NTLMFallback && s.Username != "" && s.Password != "":
+		s.spn, s.user = "", splitUser(s.Username)
+		return nil
+	case s.spn == "":
+		return NoSPNError(s.Host)
+	}
+	return newError(ClassKrbConfig, "connect", "no Kerberos credential (ticket cache, keytab or password) for this host", nil)
+}
+
+// NoSPNError is the failure of Kerberos to a host named by an IP address
+// without an explicit SPN: the KDC issues tickets to names, never to IPs.
+func NoSPNError(host string) *Error {
+	return newError(ClassKrbNoSPN, "connect", fmt.Sprintf("%s is an IP address: Kerberos cannot ask the KDC for a ticket to HTTP/%s (tickets are issued to host names registered as SPNs)", host, host), nil)
+}
+
+// fallBackToNTLM switches negotiate to NTLM after a Kerberos failure that
+// says Kerberos cannot work for this host, if the inventory allows it.
+func (s *settings) fallBackToNTLM(err error) bool {
+	if s.Auth != AuthNegotiate || !s.NTLMFallback || s.Username == "" || s.Password == "" || !s.kerberos() {
+		return false
+	}
+	switch Classify(err).Class {
+	case ClassKrbSPNUnknown, ClassKDCUnreachable, ClassKrbNoSPN:
+		s.spn, s.user = "", splitUser(s.Username)
+		return true
+	}
+	return false
 }
 
 func (s *settings) applyTLS() error {

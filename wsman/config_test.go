@@ -57,7 +57,6 @@ func TestConfigRefused(t *testing.T) {
 	}{
 		{"no host", func(c *Config) { c.Host = "" }, "host is empty", false},
 		{"basic over http", func(c *Config) { c.Auth = AuthBasic }, "clear text", false},
-		{"kerberos", func(c *Config) { c.Auth = AuthKerberos }, "not supported", true},
 		{"certificate", func(c *Config) { c.Auth = AuthCertificate }, "not supported", true},
 		{"unknown auth", func(c *Config) { c.Auth = "digest" }, "unknown auth", true},
 		{"no user", func(c *Config) { c.Username = "" }, "username", false},
@@ -75,6 +74,43 @@ func TestConfigRefused(t *testing.T) {
 			e := wantClass(t, err, ClassUnsupported)
 			if !strings.Contains(e.Message, tc.msg) || errors.Is(err, ErrUnsupportedAuth) != tc.unsupported {
 				t.Errorf("%v (ErrUnsupportedAuth: %v)", e, errors.Is(err, ErrUnsupportedAuth))
+			}
+		})
+	}
+}
+
+func TestConfigKerberos(t *testing.T) {
+	cases := []struct {
+		name  string
+		cfg   Config
+		class Class
+		ntlm  bool // negotiate fell back to NTLM
+	}{
+		{"kerberos without credential", Config{Host: "h.example", Auth: AuthKerberos}, ClassKrbConfig, false},
+		{"kerberos by IP", Config{Host: "10.0.0.5", Auth: AuthKerberos, Kerberos: &Kerberos{}}, ClassKrbNoSPN, false},
+		{"kerberos by IPv6", Config{Host: "[fd00::5]", Auth: AuthKerberos, Kerberos: &Kerberos{}}, ClassKrbNoSPN, false},
+		{"negotiate by IP without fallback", Config{Host: "10.0.0.5", Auth: AuthNegotiate, Kerberos: &Kerberos{}, Username: "u", Password: "p"}, ClassKrbNoSPN, false},
+		{"negotiate by IP with fallback", Config{Host: "10.0.0.5", Auth: AuthNegotiate, Kerberos: &Kerberos{}, NTLMFallback: true, Username: `D\u`, Password: "p"}, "", true},
+		{"negotiate without credential, fallback", Config{Host: "h.example", Auth: AuthNegotiate, NTLMFallback: true, Username: "u", Password: "p"}, "", true},
+		{"kerberos by IP with spn", Config{Host: "10.0.0.5", SPN: "HTTP/h.example", Auth: AuthKerberos, Kerberos: &Kerberos{}}, "", false},
+		// The logged-on user through SSPI exists on Windows only (sspi_windows.go, not run here).
+		{"negotiate without any credential", Config{Host: "h.example", Auth: AuthNegotiate}, sspiClass(), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := tc.cfg.settings()
+			if tc.class != "" {
+				wantClass(t, err, tc.class)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.kerberos() == tc.ntlm {
+				t.Errorf("kerberos %v, want %v (spn %q)", s.kerberos(), !tc.ntlm, s.spn)
+			}
+			if !s.seal {
+				t.Error("not sealed over HTTP")
 			}
 		})
 	}

@@ -9,15 +9,18 @@ import (
 	"time"
 )
 
-// authConn is one TCP (or TLS) connection of a Client. With NTLM it is
-// authenticated when dialled, and with sealing it carries the NTLM session
-// whose RC4 streams and sequence numbers belong to this connection alone.
+// authConn is one TCP (or TLS) connection of a Client. With NTLM or
+// Kerberos it is authenticated when dialled, and with sealing it carries
+// the security context (NTLM's RC4 streams, Kerberos' wrap keys) and
+// sequence numbers that belong to this connection alone.
 type authConn struct {
 	net.Conn
 	id     uint64
 	owner  *Client
 	mu     sync.Mutex // serialises Wrap/Unwrap (write loop vs. caller)
 	sess   sealer     // nil unless sealing
+	proto  string     // multipart/encrypted protocol of sess
+	hdrLen int        // header length sess writes (NTLM signature, Kerberos wrap header)
 	closed sync.Once
 }
 
@@ -34,18 +37,21 @@ func (ac *authConn) seal(dst, plain []byte) ([]byte, error) {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
 	if ac.sess == nil {
-		return dst, errors.New("connection has no NTLM session")
+		return dst, errors.New("connection has no security context to seal with")
 	}
-	return appendSealed(dst, ac.sess, plain)
+	return appendSealed(dst, ac.sess, ac.proto, plain)
 }
 
-func (ac *authConn) unseal(body []byte) ([]byte, error) {
+func (ac *authConn) unseal(body []byte) ([]byte, error) { return ac.unsealAs(ac.proto, body) }
+
+// unsealAs unseals a body framed with protocol proto.
+func (ac *authConn) unsealAs(proto string, body []byte) ([]byte, error) {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
 	if ac.sess == nil {
-		return nil, errors.New("connection has no NTLM session")
+		return nil, errors.New("connection has no security context to unseal with")
 	}
-	return unseal(ac.sess, body)
+	return unseal(ac.sess, proto, body)
 }
 
 // requestCtxKey carries a request's own context into the dial: net/http
@@ -70,7 +76,7 @@ func (c *Client) dialContext(ctx context.Context) (context.Context, context.Canc
 }
 
 // dial is the Transport's DialContext (HTTP) and DialTLSContext (HTTPS):
-// resolve, connect, TLS, then the NTLM handshake, each traced.
+// resolve, connect, TLS, then the NTLM or Kerberos handshake, each traced.
 func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	if !c.beginDial() {
 		return nil, newError(ClassCancelled, "connect", "client closed", net.ErrClosed)
@@ -91,9 +97,9 @@ func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 		}
 	}
 	ac := &authConn{Conn: nc, id: c.connIDs.Add(1), owner: c}
-	if c.s.Auth == AuthNTLM {
+	if auth := c.authFunc(); auth != nil {
 		start := time.Now()
-		err := c.authenticate(ctx, ac)
+		err := auth(ctx, ac)
 		if err == nil {
 			err = context.Cause(ctx) // ended during the handshake: its deadline may be poisoned
 		}
@@ -109,6 +115,19 @@ func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	}
 	c.logDebug("wsman connected", "conn", ac.id, "addr", nc.RemoteAddr().String(), "sealed", ac.sess != nil)
 	return ac, nil
+}
+
+// authFunc is the connection-bound handshake of the auth method, if any.
+func (c *Client) authFunc() func(context.Context, *authConn) error {
+	switch {
+	case c.s.sspiSPN != "":
+		return c.authenticateSSPI
+	case c.s.kerberos():
+		return c.authenticateKerberos
+	case c.s.Auth == AuthNTLM, c.s.Auth == AuthNegotiate:
+		return c.authenticate
+	}
+	return nil
 }
 
 // connect resolves the address (if it is a name) and opens a TCP

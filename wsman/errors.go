@@ -39,6 +39,21 @@ const (
 	ClassOutputTooLarge      Class = "output_too_large"
 	ClassCancelled           Class = "cancelled"
 	ClassUnsupported         Class = "unsupported"
+
+	// Kerberos (auth kerberos and negotiate).
+	ClassKrbNoSPN         Class = "kerberos_no_spn"           // host named by IP: no SPN to ask a ticket for
+	ClassKrbSkew          Class = "kerberos_clock_skew"       // KRB_AP_ERR_SKEW
+	ClassKDCUnreachable   Class = "kdc_unreachable"           // no KDC answered
+	ClassKrbSPNUnknown    Class = "kerberos_spn_unknown"      // KDC_ERR_S_PRINCIPAL_UNKNOWN
+	ClassKrbClientUnknown Class = "kerberos_client_unknown"   // KDC_ERR_C_PRINCIPAL_UNKNOWN
+	ClassKrbPreauthFailed Class = "kerberos_preauth_failed"   // wrong password or stale keytab
+	ClassKrbRevoked       Class = "kerberos_account_disabled" // locked out, disabled or password expired
+	ClassKrbNoTicket      Class = "kerberos_no_ticket"        // ticket cache missing or expired
+	ClassKrbKeytab        Class = "kerberos_keytab"           // keytab unreadable or without the principal
+	ClassKrbEtype         Class = "kerberos_etype"            // no common AES encryption type
+	ClassKrbMutual        Class = "kerberos_mutual_auth"      // the server did not prove it holds the service key
+	ClassKrbServiceKey    Class = "kerberos_service_key"      // the server cannot decrypt its ticket (KRB_AP_ERR_MODIFIED)
+	ClassKrbConfig        Class = "kerberos_config"           // krb5.conf, realm or principal missing or wrong
 )
 
 // Retryable reports whether trying the same host again later may succeed
@@ -65,7 +80,7 @@ const (
 )
 
 // ErrUnsupportedAuth is returned by New for auth methods this client does not
-// implement yet (kerberos, certificate).
+// implement (certificate).
 var ErrUnsupportedAuth = errors.New("wsman: unsupported auth method")
 
 // Error is every failure Run and New return. Message is text that came from
@@ -122,7 +137,21 @@ var hints = map[Class]string{
 	ClassNetwork:             "the connection broke: network or host trouble",
 	ClassOutputTooLarge:      "the host wrote far more output than the probes ever print (8 MiB cap): look at the host; --save-raw keeps what arrived",
 	ClassCancelled:           "the scan was cancelled",
-	ClassUnsupported:         "this client does not support that configuration: use ntlm (sealed over HTTP) or basic over HTTPS",
+	ClassUnsupported:         "this client does not support that configuration: use kerberos, negotiate or ntlm (sealed over HTTP), or basic over HTTPS",
+
+	ClassKrbNoSPN:         "Kerberos needs the host's name, not an IP address, to build its SPN HTTP/<name>: put the FQDN in the inventory (and the IP in address:), or set kerberos.spn (--spn); or use auth negotiate with ntlm_fallback: true (--ntlm-fallback) where the account may use NTLM",
+	ClassKrbSkew:          "the clocks of this machine, the KDC and the host differ by more than 5 minutes: fix NTP (w32tm /query /status on the host, timedatectl here)",
+	ClassKDCUnreachable:   "no KDC answered on port 88: check kerberos.kdc or krb5.conf's [realms] for the realm, DNS and the firewall to the domain controllers (TCP and UDP 88)",
+	ClassKrbSPNUnknown:    "the KDC knows no account with this host's SPN: check the name (FQDN, not an alias), run setspn -Q HTTP/<fqdn> (and WSMAN/<fqdn>) on a domain controller, or set kerberos.spn",
+	ClassKrbClientUnknown: "the KDC does not know this user: check the user name and the realm (user@REALM, realm in capitals)",
+	ClassKrbPreauthFailed: "the KDC refused the password or keytab (pre-authentication failed): this counts toward the account's lockout; the credential is not used again in this run; check it, then rerun",
+	ClassKrbRevoked:       "the KDC refused the account: locked out, disabled or its password expired; ask the domain admins",
+	ClassKrbNoTicket:      "no usable ticket: run kinit user@REALM (check klist and KRB5CCNAME), or give the host a keytab or password source",
+	ClassKrbKeytab:        "the keytab is unreadable or holds no AES key for the principal: check keytab:, the principal's spelling and realm (klist -kte FILE)",
+	ClassKrbEtype:         "no common AES encryption type: the account or the host's computer account allows only RC4/DES; enable AES (msDS-SupportedEncryptionTypes) and reset the password",
+	ClassKrbMutual:        "the server did not prove its identity (mutual authentication failed): something other than the real host answered, or it cannot use its service key; do not trust this endpoint",
+	ClassKrbServiceKey:    "the host could not decrypt its service ticket: its keytab or computer account password is out of step with the KDC, or the SPN is registered on another account (setspn -X)",
+	ClassKrbConfig:        "the Kerberos configuration is incomplete: set kerberos.realm and kerberos.kdc, or krb5_conf, and write the user as user@REALM",
 }
 
 // hintUnsealed401 is appended to auth_refused when the request was sent

@@ -63,7 +63,9 @@ func TestEveryClassHasAHint(t *testing.T) {
 	all := []Class{ClassDNS, ClassRefused, ClassConnectTimeout, ClassResponseTimeout, ClassDeadline,
 		ClassTLSUnknownAuthority, ClassTLSNameMismatch, ClassTLSHandshake, ClassAuthRefused, ClassAccessDenied,
 		ClassWSManFault, ClassQuota, ClassShellNotFound, ClassCommandTooLong, ClassHTTPStatus, ClassMalformed,
-		ClassNetwork, ClassOutputTooLarge, ClassCancelled, ClassUnsupported}
+		ClassNetwork, ClassOutputTooLarge, ClassCancelled, ClassUnsupported,
+		ClassKrbNoSPN, ClassKrbSkew, ClassKDCUnreachable, ClassKrbSPNUnknown, ClassKrbClientUnknown, ClassKrbPreauthFailed,
+		ClassKrbRevoked, ClassKrbNoTicket, ClassKrbKeytab, ClassKrbEtype, ClassKrbMutual, ClassKrbServiceKey, ClassKrbConfig}
 	if len(hints) != len(all) {
 		t.Errorf("%d hints for %d classes", len(hints), len(all))
 	}

@@ -151,11 +151,11 @@ func (f *fakeWinRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sealed := f.auth == "ntlm" && f.seal
 	if sealed {
-		if !isSealedContentType(r.Header.Get("Content-Type")) {
+		if !isSealedContentType(r.Header.Get("Content-Type"), protoSPNEGO) {
 			w.WriteHeader(http.StatusUnauthorized) // Windows refuses unsealed traffic with 401
 			return
 		}
-		plain, err := unseal(fc.sess, body)
+		plain, err := unseal(fc.sess, protoSPNEGO, body)
 		if err != nil {
 			f.t.Errorf("fake server: unseal: %v", err)
 			w.WriteHeader(http.StatusBadRequest)
@@ -232,13 +232,13 @@ func (f *fakeWinRM) write(w http.ResponseWriter, fc *fakeConn, resp *fakeResp, s
 	ct := soapContentType
 	if sealed && !resp.plain {
 		var err error
-		if body, err = appendSealed(nil, fc.sess, body); err != nil {
+		if body, err = appendSealed(nil, fc.sess, protoSPNEGO, body); err != nil {
 			f.t.Errorf("fake server: seal: %v", err)
 		}
 		if resp.tamper {
 			body[len(body)-len(sealTrailer)-1] ^= 0xff
 		}
-		ct = sealContentType
+		ct = sealContentType(protoSPNEGO)
 	}
 	if f.drop || resp.reset {
 		f.writeAndDrop(w, status, ct, body, resp.reset)

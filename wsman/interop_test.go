@@ -7,112 +7,32 @@ package wsman
 // Debian packages are missing, except in CI, where that is a failure.
 
 import (
-	"bufio"
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"aadcready/test/interop"
 )
 
-const python = "/usr/bin/python3"
-
-var responderScript = filepath.Join("..", "test", "interop", "gss_winrm_responder.py")
-
-type responder struct {
-	port int
-	mu   sync.Mutex
-	log  bytes.Buffer
-}
-
-func (r *responder) logText() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.log.String()
-}
-
-func startResponder(t testing.TB, args ...string) *responder {
+func startResponder(t testing.TB, args ...string) *interop.Responder {
 	t.Helper()
 	users := filepath.Join(t.TempDir(), "users")
 	if err := os.WriteFile(users, []byte("TESTDOM:alice:Passw0rd!\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "NTLM_USER_FILE="+users)
-	check := exec.Command(python, append([]string{responderScript, "--check"}, args...)...)
-	check.Env = env
-	if out, err := check.CombinedOutput(); err != nil {
-		msg := "gss-ntlmssp responder unavailable (apt-get install -y gss-ntlmssp python3-gssapi): " + strings.TrimSpace(string(out)) + " " + err.Error()
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	cmd := exec.Command(python, append([]string{responderScript}, args...)...)
-	cmd.Env = env
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &responder{}
-	cmd.Stderr = writerFunc(func(p []byte) (int, error) {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return r.log.Write(p)
-	})
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("responder log:\n%s", r.logText())
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	port, ok := strings.CutPrefix(strings.TrimSpace(line), "PORT ")
-	if err != nil || !ok {
-		t.Fatalf("responder did not report its port: %q %v\n%s", line, err, r.logText())
-	}
-	r.port = mustAtoi(t, port)
-	return r
+	return interop.Start(t, append(os.Environ(), "NTLM_USER_FILE="+users), args...)
 }
-
-// logAfter waits until the responder has logged n requests (its stderr
-// arrives asynchronously) and returns the log.
-func (r *responder) logAfter(n int) string {
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if strings.Count(r.logText(), "REQUEST ") >= n {
-			break
-		}
-	}
-	return r.logText()
-}
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func TestInteropGSSNTLMSSP(t *testing.T) {
 	r := startResponder(t)
 	var mu sync.Mutex
 	steps := map[string]int{}
-	cfg := Config{Host: "127.0.0.1", Port: r.port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "Passw0rd!",
+	cfg := Config{Host: "127.0.0.1", Port: r.Port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "Passw0rd!",
 		MaxEnvelopeKB: 16, // several Send requests for the stdin below
 		Trace: func(step string, _ time.Duration, err error) {
 			mu.Lock()
@@ -146,7 +66,7 @@ func TestInteropGSSNTLMSSP(t *testing.T) {
 	if steps["connect"] != 1 || steps["authenticate"] != 1 {
 		t.Errorf("trace %v: want every command on one authenticated connection", steps)
 	}
-	log := r.logAfter(steps["create-shell"] * 5)
+	log := r.LogAfter(steps["create-shell"] * 5)
 	if strings.Count(log, "REQUEST ") < 25 || strings.Count(log, "CONNECT ") != 1 || strings.Count(log, "HANDSHAKE ") != 1 || strings.Contains(log, "conn=2") {
 		t.Errorf("responder saw more than one connection:\n%s", log)
 	}
@@ -154,28 +74,28 @@ func TestInteropGSSNTLMSSP(t *testing.T) {
 
 func TestInteropGSSNTLMSSPReauthenticates(t *testing.T) {
 	r := startResponder(t, "--drop-after", "2")
-	c := newClient(t, Config{Host: "127.0.0.1", Port: r.port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "Passw0rd!"})
+	c := newClient(t, Config{Host: "127.0.0.1", Port: r.Port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "Passw0rd!"})
 	for i := range 2 {
 		res, err := c.Run(t.Context(), "hostname", nil)
 		if err != nil || string(res.Stdout) != "SIMHOST\r\n" {
 			t.Fatalf("run %d: %+v %v", i, res, err)
 		}
 	}
-	if n := strings.Count(r.logAfter(10), "HANDSHAKE "); n != 5 {
+	if n := strings.Count(r.LogAfter(10), "HANDSHAKE "); n != 5 {
 		t.Errorf("%d handshakes for 10 requests dropped every 2", n)
 	}
 }
 
 func TestInteropGSSNTLMSSPWrongPassword(t *testing.T) {
 	r := startResponder(t)
-	_, err := newClient(t, Config{Host: "127.0.0.1", Port: r.port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "nope"}).
+	_, err := newClient(t, Config{Host: "127.0.0.1", Port: r.Port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "nope"}).
 		Run(t.Context(), "hostname", nil)
 	wantClass(t, err, ClassAuthRefused)
 }
 
 func TestInteropGSSNTLMSSPRefusesUnsealed(t *testing.T) {
 	r := startResponder(t)
-	_, err := newClient(t, Config{Host: "127.0.0.1", Port: r.port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "Passw0rd!", AllowUnencrypted: true}).
+	_, err := newClient(t, Config{Host: "127.0.0.1", Port: r.Port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "Passw0rd!", AllowUnencrypted: true}).
 		Run(t.Context(), "hostname", nil)
 	e := wantClass(t, err, ClassAuthRefused)
 	if !strings.Contains(e.Hint, "refusing unsealed traffic also answers 401") {
@@ -191,7 +111,7 @@ func TestInteropGSSNTLMSSPRefusesUnsealed(t *testing.T) {
 func BenchmarkInteropHostRun(b *testing.B) {
 	r := startResponder(b)
 	stdin := bytes.Repeat([]byte("Write-Output 'probe'\r\n"), 1400)
-	cfg := Config{Host: "127.0.0.1", Port: r.port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "Passw0rd!"}
+	cfg := Config{Host: "127.0.0.1", Port: r.Port, Auth: AuthNTLM, Username: `TESTDOM\alice`, Password: "Passw0rd!"}
 	b.SetParallelism(16)
 	start := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {

@@ -50,7 +50,7 @@ func (c *Client) authenticate(ctx context.Context, ac *authConn) error {
 	defer stop()
 	br := bufio.NewReaderSize(ac.Conn, 4096)
 
-	status, hdr, err := c.authLeg(ctx, ac, br, negotiate)
+	status, hdr, err := c.authLeg(ctx, ac, br, "Negotiate", negotiate)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (c *Client) authenticate(ctx context.Context, ac *authConn) error {
 	if err != nil {
 		return newError(ClassMalformed, "connect", "ntlm challenge: "+sanitize(err.Error()), err)
 	}
-	status, _, err = c.authLeg(ctx, ac, br, authMsg)
+	status, _, err = c.authLeg(ctx, ac, br, "Negotiate", authMsg)
 	switch {
 	case err != nil:
 		return err
@@ -82,21 +82,22 @@ func (c *Client) authenticate(ctx context.Context, ac *authConn) error {
 		return newError(ClassMalformed, "connect", "unexpected data after the authentication response", nil)
 	}
 	if c.s.seal {
-		ac.sess = nc.SecuritySession()
-		if ac.sess == nil {
+		sess := nc.SecuritySession()
+		if sess == nil {
 			return newError(ClassAuthRefused, "connect", "the NTLM exchange produced no security session for sealing", nil)
 		}
+		ac.sess, ac.proto, ac.hdrLen = sess, protoSPNEGO, ntlmSigLen
 	}
 	return nil
 }
 
-// authLeg sends one empty POST carrying an NTLM token and reads the answer.
-func (c *Client) authLeg(ctx context.Context, ac *authConn, br *bufio.Reader, token []byte) (int, http.Header, error) {
+// authLeg sends one empty POST carrying an authentication token and reads the answer.
+func (c *Client) authLeg(ctx context.Context, ac *authConn, br *bufio.Reader, scheme string, token []byte) (int, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.s.endpoint, http.NoBody)
 	if err != nil {
 		return 0, nil, newError(ClassUnsupported, "connect", err.Error(), err)
 	}
-	req.Header.Set("Authorization", "Negotiate "+base64.StdEncoding.EncodeToString(token))
+	req.Header.Set("Authorization", scheme+" "+base64.StdEncoding.EncodeToString(token))
 	req.Header.Set("Content-Type", soapContentType)
 	req.Header.Set("User-Agent", userAgent)
 	req.ContentLength = 0
@@ -123,7 +124,7 @@ func (c *Client) authLeg(ctx context.Context, ac *authConn, br *bufio.Reader, to
 	case n > maxAuthBodyLen:
 		return 0, nil, newError(ClassMalformed, "connect", "authentication response body too large", nil)
 	case resp.Close:
-		return 0, nil, c.authStatusError(resp.StatusCode, "closed the connection during NTLM authentication")
+		return 0, nil, c.authStatusError(resp.StatusCode, "closed the connection during authentication")
 	}
 	if err := ac.Conn.SetDeadline(time.Time{}); err != nil {
 		return 0, nil, c.authIOError(ctx, err)
@@ -139,7 +140,7 @@ func (c *Client) authIOError(ctx context.Context, err error) error {
 	if isTimeout(err) {
 		class = ClassResponseTimeout
 	}
-	return newError(class, "connect", "during NTLM authentication: "+sanitize(err.Error()), err)
+	return newError(class, "connect", "during authentication: "+sanitize(err.Error()), err)
 }
 
 func (c *Client) authRefused(msg string) *Error {
@@ -159,20 +160,30 @@ func (c *Client) authStatusError(status int, what string) *Error {
 
 // negotiateToken extracts the NTLM token of a "WWW-Authenticate: Negotiate x" header.
 func negotiateToken(h http.Header) ([]byte, error) {
+	b, offered, err := authToken(h, "Negotiate")
+	if err == nil && b == nil {
+		err = fmt.Errorf("no NTLM challenge in the 401 (offered: %s): is Negotiate enabled on the WinRM service?", strings.Join(offered, ", "))
+	}
+	return b, err
+}
+
+// authToken extracts the token of a "WWW-Authenticate: <scheme> x" header:
+// nil (and the schemes offered) when there is none.
+func authToken(h http.Header, scheme string) ([]byte, []string, error) {
 	var offered []string
 	for _, v := range h.Values("Www-Authenticate") {
-		scheme, tok, _ := strings.Cut(strings.TrimSpace(v), " ")
-		if !strings.EqualFold(scheme, "Negotiate") || strings.TrimSpace(tok) == "" {
-			offered = append(offered, sanitize(scheme))
+		s, tok, _ := strings.Cut(strings.TrimSpace(v), " ")
+		if !strings.EqualFold(s, scheme) || strings.TrimSpace(tok) == "" {
+			offered = append(offered, sanitize(s))
 			continue
 		}
 		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(tok))
 		if err != nil {
-			return nil, fmt.Errorf("the Negotiate challenge is not base64: %w", err)
+			return nil, nil, fmt.Errorf("the %s token is not base64: %w", scheme, err)
 		}
-		return b, nil
+		return b, nil, nil
 	}
-	return nil, fmt.Errorf("no NTLM challenge in the 401 (offered: %s): is Negotiate enabled on the WinRM service?", strings.Join(offered, ", "))
+	return nil, offered, nil
 }
 
 // checkSealFlags refuses a CHALLENGE that would weaken sealing (no SEAL, no

@@ -42,6 +42,9 @@ func (c *Client) post(ctx context.Context, req *request, count *int) (*envelope,
 		return nil, ctxError(ctx, req.op)
 	}
 	defer func() { <-c.sem }()
+	if err := c.prepareKerberos(ctx); err != nil {
+		return nil, err
+	}
 	env, retry, err := c.exchange(ctx, req, count)
 	if retry {
 		c.logDebug("wsman retry on a new connection", "op", req.op, "err", err)
@@ -77,7 +80,7 @@ func (c *Client) exchange(ctx context.Context, req *request, count *int) (*envel
 	resp, err := c.transport.RoundTrip(hreq)
 	if err != nil {
 		e := c.transportError(ctx, rctx, req.op, err)
-		retry := at.reused.Load() && e.Class == ClassNetwork && req.op != "send"
+		retry := at.reused.Load() && e.Class == ClassNetwork && req.op != "send" || errors.Is(err, errSchemeSwitch)
 		return nil, retry, e
 	}
 	status := resp.StatusCode
@@ -91,7 +94,7 @@ func (c *Client) exchange(ctx context.Context, req *request, count *int) (*envel
 	switch status {
 	case http.StatusOK, http.StatusInternalServerError:
 	case http.StatusUnauthorized:
-		if c.s.Auth == AuthNTLM && at.reused.Load() && ac != nil {
+		if c.authFunc() != nil && at.reused.Load() && ac != nil {
 			ac.Close() // the server forgot this connection's authentication
 			return nil, true, c.authRefused("HTTP 401 on an authenticated connection")
 		}
@@ -129,15 +132,16 @@ func (c *Client) newHTTPRequest(ctx context.Context, req *request, at *attempt) 
 		// Sealed on first Read, once the Transport has picked the connection
 		// whose NTLM session must seal it; GetBody lets it re-seal for a
 		// new connection if the Transport retries.
-		newBody := func() (io.ReadCloser, error) { return &sealedBody{plain: req.body, at: at}, nil }
+		proto, hdrLen := c.sealFraming()
+		newBody := func() (io.ReadCloser, error) { return &sealedBody{plain: req.body, at: at, hdrLen: hdrLen}, nil }
 		body, _ := newBody()
 		hreq, err = http.NewRequestWithContext(ctx, http.MethodPost, c.s.endpoint, body)
 		if err != nil {
 			return nil, err
 		}
 		hreq.GetBody = newBody
-		hreq.ContentLength = int64(sealedLen(len(req.body)))
-		hreq.Header.Set("Content-Type", sealContentType)
+		hreq.ContentLength = int64(sealedLen(proto, hdrLen, len(req.body)))
+		hreq.Header.Set("Content-Type", sealContentType(proto))
 	} else {
 		hreq, err = http.NewRequestWithContext(ctx, http.MethodPost, c.s.endpoint, bytes.NewReader(req.body))
 		if err != nil {
@@ -152,24 +156,28 @@ func (c *Client) newHTTPRequest(ctx context.Context, req *request, at *attempt) 
 	return hreq, nil
 }
 
-// sealedBody seals its message with the NTLM session of the connection the
-// Transport chose for this attempt.
+// sealedBody seals its message with the security context of the
+// connection the Transport chose for this attempt.
 type sealedBody struct {
-	plain []byte
-	at    *attempt
-	out   []byte
-	err   error
-	done  bool
+	plain  []byte
+	at     *attempt
+	hdrLen int // announced in Content-Length before the connection was chosen
+	out    []byte
+	err    error
+	done   bool
 }
 
 func (b *sealedBody) Read(p []byte) (int, error) {
 	if !b.done {
 		b.done = true
 		ac := b.at.conn.Load()
-		if ac == nil {
+		switch {
+		case ac == nil:
 			b.err = errors.New("sealing: no connection chosen")
-		} else {
-			b.out, b.err = ac.seal(make([]byte, 0, sealedLen(len(b.plain))), b.plain)
+		case ac.hdrLen != b.hdrLen:
+			b.err = fmt.Errorf("sealing: the connection's context writes %d-byte headers, %d expected", ac.hdrLen, b.hdrLen)
+		default:
+			b.out, b.err = ac.seal(make([]byte, 0, sealedLen(ac.proto, ac.hdrLen, len(b.plain))), b.plain)
 		}
 	}
 	if b.err != nil {
@@ -208,10 +216,20 @@ func (c *Client) unsealResponse(resp *http.Response, ac *authConn, body []byte) 
 	if ac == nil {
 		return nil, errors.New("no connection to unseal with")
 	}
-	if !isSealedContentType(resp.Header.Get("Content-Type")) {
-		return nil, fmt.Errorf("unsealed response (%q) on a sealed session", resp.Header.Get("Content-Type"))
+	ct := resp.Header.Get("Content-Type")
+	if isSealedContentType(ct, ac.proto) {
+		return ac.unseal(body)
 	}
-	return ac.unseal(body)
+	// A Kerberos context is the same under either name: accept a host
+	// that labels its replies with the other protocol.
+	if _, krb := ac.sess.(*krbInitiator); krb {
+		for _, p := range []string{protoKerberos, protoSPNEGO} {
+			if p != ac.proto && isSealedContentType(ct, p) {
+				return ac.unsealAs(p, body)
+			}
+		}
+	}
+	return nil, fmt.Errorf("unsealed response (%q) on a sealed session", ct)
 }
 
 func httpStatusError(op string, status int) *Error {

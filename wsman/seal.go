@@ -10,59 +10,69 @@ import (
 	"strings"
 )
 
-// MS-WSMV 2.2.9.1.1 message encryption with an NTLM (SPNEGO) session: the
-// SOAP envelope is sealed and framed as multipart/encrypted.
+// MS-WSMV 2.2.9.1.1 message encryption: the SOAP envelope is sealed with
+// the authentication's security context (NTLM or Kerberos) and framed as
+// multipart/encrypted. The protocol names the context: SPNEGO for NTLM and
+// for Kerberos under Negotiate, Kerberos for the Kerberos scheme.
 const (
-	sealProtocol    = "application/HTTP-SPNEGO-session-encrypted"
-	sealContentType = `multipart/encrypted;protocol="` + sealProtocol + `";boundary="Encrypted Boundary"`
+	protoSPNEGO     = "application/HTTP-SPNEGO-session-encrypted"
+	protoKerberos   = "application/HTTP-Kerberos-session-encrypted"
 	sealBoundary    = "--Encrypted Boundary"
 	sealTrailer     = sealBoundary + "--\r\n"
-	sealSigLen      = 16
+	ntlmSigLen      = 16
+	maxSealHeader   = 1024 // the longest Kerberos wrap header is ~80 bytes
 	soapContentType = "application/soap+xml;charset=UTF-8"
 )
 
-// sealer is an NTLM security session: bodgit/ntlmssp's SecuritySession on
-// the client side. Each call advances the direction's RC4 stream and
-// sequence number, so calls must happen in wire order.
-type sealer interface {
-	Wrap(plain []byte) (sealed, signature []byte, err error)
-	Unwrap(sealed, signature []byte) ([]byte, error)
+func sealContentType(proto string) string {
+	return `multipart/encrypted;protocol="` + proto + `";boundary="Encrypted Boundary"`
 }
 
-func sealHeader(n int) string {
+// sealer is a security context's message protection: bodgit/ntlmssp's
+// SecuritySession for NTLM (header = 16-byte signature), krbInitiator for
+// Kerberos (header = wrap token up to the encrypted data). Each call
+// advances the direction's sequence number (and NTLM's RC4 stream), so
+// calls must happen in wire order. Sealed data is as long as the plain text.
+type sealer interface {
+	Wrap(plain []byte) (sealed, header []byte, err error)
+	Unwrap(sealed, header []byte) ([]byte, error)
+}
+
+func sealHeader(proto string, n int) string {
 	return sealBoundary + "\r\n" +
-		"\tContent-Type: " + sealProtocol + "\r\n" +
+		"\tContent-Type: " + proto + "\r\n" +
 		"\tOriginalContent: type=" + soapContentType + ";Length=" + strconv.Itoa(n) + "\r\n" +
 		sealBoundary + "\r\n" +
 		"\tContent-Type: application/octet-stream\r\n"
 }
 
-// sealedLen is the framed size of an n-byte message (RC4 keeps the length).
-func sealedLen(n int) int {
-	return len(sealHeader(n)) + 4 + sealSigLen + n + len(sealTrailer)
+// sealedLen is the framed size of an n-byte message sealed with a context
+// whose header is hdrLen bytes (RC4 and AES-CTS keep the length).
+func sealedLen(proto string, hdrLen, n int) int {
+	return len(sealHeader(proto, n)) + 4 + hdrLen + n + len(sealTrailer)
 }
 
 // appendSealed seals plain with s and appends the framed body to dst.
-func appendSealed(dst []byte, s sealer, plain []byte) ([]byte, error) {
+func appendSealed(dst []byte, s sealer, proto string, plain []byte) ([]byte, error) {
 	sealed, sig, err := s.Wrap(plain)
 	if err != nil {
 		return dst, fmt.Errorf("seal: %w", err)
 	}
-	if len(sig) != sealSigLen || len(sealed) != len(plain) {
-		return dst, fmt.Errorf("seal: unexpected signature (%d bytes) or sealed length (%d for %d)", len(sig), len(sealed), len(plain))
+	if len(sig) == 0 || len(sig) > maxSealHeader || len(sealed) != len(plain) {
+		return dst, fmt.Errorf("seal: unexpected header (%d bytes) or sealed length (%d for %d)", len(sig), len(sealed), len(plain))
 	}
-	dst = append(dst, sealHeader(len(plain))...)
-	dst = binary.LittleEndian.AppendUint32(dst, sealSigLen)
+	dst = append(dst, sealHeader(proto, len(plain))...)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(sig)))
 	dst = append(dst, sig...)
 	dst = append(dst, sealed...)
 	return append(dst, sealTrailer...), nil
 }
 
-// isSealedContentType reports whether a response Content-Type announces an
-// SPNEGO-sealed multipart body.
-func isSealedContentType(ct string) bool {
+// isSealedContentType reports whether a response Content-Type announces a
+// multipart body sealed with protocol proto.
+func isSealedContentType(ct, proto string) bool {
 	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil || mt != "multipart/encrypted" || !strings.EqualFold(params["protocol"], sealProtocol) {
+	if err != nil || mt != "multipart/encrypted" || !strings.EqualFold(params["protocol"], proto) {
 		return false
 	}
 	b, ok := params["boundary"]
@@ -71,10 +81,11 @@ func isSealedContentType(ct string) bool {
 
 var errSealFrame = errors.New("malformed multipart/encrypted body")
 
-// splitSealed parses a multipart/encrypted body into signature and sealed
-// bytes. The sealed part is binary, so it is cut by the announced Length, not
-// by searching for the boundary. It never panics on hostile input.
-func splitSealed(body []byte) (sig, sealed []byte, err error) {
+// splitSealed parses a multipart/encrypted body into header (signature or
+// wrap token header) and sealed bytes. The sealed part is binary, so it is
+// cut by the announced Length, not by searching for the boundary. It never
+// panics on hostile input.
+func splitSealed(body []byte, proto string) (sig, sealed []byte, err error) {
 	rest, ok := cutLine(body, sealBoundary)
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: no opening boundary", errSealFrame)
@@ -83,7 +94,7 @@ func splitSealed(body []byte) (sig, sealed []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if !strings.EqualFold(hdr["content-type"], sealProtocol) {
+	if !strings.EqualFold(hdr["content-type"], proto) {
 		return nil, nil, fmt.Errorf("%w: first part is %q", errSealFrame, hdr["content-type"])
 	}
 	n, err := originalLength(hdr["originalcontent"])
@@ -100,11 +111,15 @@ func splitSealed(body []byte) (sig, sealed []byte, err error) {
 	if !strings.EqualFold(hdr["content-type"], "application/octet-stream") {
 		return nil, nil, fmt.Errorf("%w: second part is %q", errSealFrame, hdr["content-type"])
 	}
-	if len(rest) < 4+sealSigLen || binary.LittleEndian.Uint32(rest) != sealSigLen {
-		return nil, nil, fmt.Errorf("%w: bad signature length", errSealFrame)
+	if len(rest) < 4 {
+		return nil, nil, fmt.Errorf("%w: no header length", errSealFrame)
+	}
+	hl := binary.LittleEndian.Uint32(rest)
+	if hl == 0 || hl > maxSealHeader || int(hl) > len(rest)-4 {
+		return nil, nil, fmt.Errorf("%w: bad header length %d", errSealFrame, hl)
 	}
 	rest = rest[4:]
-	sig, rest = rest[:sealSigLen], rest[sealSigLen:]
+	sig, rest = rest[:hl], rest[hl:]
 	if n > len(rest) {
 		return nil, nil, fmt.Errorf("%w: Length %d exceeds the %d bytes present", errSealFrame, n, len(rest))
 	}
@@ -175,8 +190,8 @@ func originalLength(v string) (int, error) {
 }
 
 // unseal verifies and decrypts a sealed response body.
-func unseal(s sealer, body []byte) ([]byte, error) {
-	sig, sealed, err := splitSealed(body)
+func unseal(s sealer, proto string, body []byte) ([]byte, error) {
+	sig, sealed, err := splitSealed(body, proto)
 	if err != nil {
 		return nil, err
 	}

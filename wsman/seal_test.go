@@ -42,25 +42,25 @@ func sessionPair(t testing.TB) (client sealer, server *serverSession) {
 func TestSealRoundTrip(t *testing.T) {
 	client, server := sessionPair(t)
 	for i, msg := range []string{"<s:Envelope>first</s:Envelope>", "", strings.Repeat("x", 70000), "--Encrypted Boundary--\r\n"} {
-		body, err := appendSealed(nil, client, []byte(msg))
+		body, err := appendSealed(nil, client, protoSPNEGO, []byte(msg))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(body) != sealedLen(len(msg)) {
-			t.Fatalf("message %d: framed %d bytes, sealedLen says %d", i, len(body), sealedLen(len(msg)))
+		if len(body) != sealedLen(protoSPNEGO, ntlmSigLen, len(msg)) {
+			t.Fatalf("message %d: framed %d bytes, sealedLen says %d", i, len(body), sealedLen(protoSPNEGO, ntlmSigLen, len(msg)))
 		}
-		if len(msg) > 20 && !strings.Contains(sealHeader(0)+sealTrailer, msg[:20]) && bytes.Contains(body, []byte(msg[:20])) {
+		if len(msg) > 20 && !strings.Contains(sealHeader(protoSPNEGO, 0)+sealTrailer, msg[:20]) && bytes.Contains(body, []byte(msg[:20])) {
 			t.Fatalf("message %d: plaintext visible in the sealed body", i)
 		}
-		got, err := unseal(server, body)
+		got, err := unseal(server, protoSPNEGO, body)
 		if err != nil || string(got) != msg {
 			t.Fatalf("message %d: server unsealed %q, %v", i, truncate(got), err)
 		}
-		reply, err := appendSealed(nil, server, []byte("reply "+msg))
+		reply, err := appendSealed(nil, server, protoSPNEGO, []byte("reply "+msg))
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err = unseal(client, reply)
+		got, err = unseal(client, protoSPNEGO, reply)
 		if err != nil || string(got) != "reply "+msg {
 			t.Fatalf("message %d: client unsealed %q, %v", i, truncate(got), err)
 		}
@@ -76,25 +76,25 @@ func truncate(b []byte) string {
 
 func TestUnsealRejectsReplayAndTampering(t *testing.T) {
 	client, server := sessionPair(t)
-	first, _ := appendSealed(nil, server, []byte("one"))
-	if _, err := unseal(client, first); err != nil {
+	first, _ := appendSealed(nil, server, protoSPNEGO, []byte("one"))
+	if _, err := unseal(client, protoSPNEGO, first); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := unseal(client, first); err == nil {
+	if _, err := unseal(client, protoSPNEGO, first); err == nil {
 		t.Fatal("a replayed message was accepted")
 	}
 
 	client, server = sessionPair(t)
-	msg, _ := appendSealed(nil, server, []byte("two"))
+	msg, _ := appendSealed(nil, server, protoSPNEGO, []byte("two"))
 	msg[len(msg)-len(sealTrailer)-1] ^= 1
-	if _, err := unseal(client, msg); err == nil {
+	if _, err := unseal(client, protoSPNEGO, msg); err == nil {
 		t.Fatal("a tampered message was accepted")
 	}
 }
 
 func validFrame(t testing.TB) []byte {
 	client, _ := sessionPair(t)
-	b, err := appendSealed(nil, client, []byte("<s:Envelope/>"))
+	b, err := appendSealed(nil, client, protoSPNEGO, []byte("<s:Envelope/>"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestSplitSealedMalformed(t *testing.T) {
 		"empty":                "",
 		"no boundary":          "hello",
 		"only boundary":        sealBoundary + "\r\n",
-		"wrong protocol":       strings.Replace(good, sealProtocol, "application/HTTP-Kerberos-session-encrypted", 1),
+		"wrong protocol":       strings.Replace(good, protoSPNEGO, "application/HTTP-Kerberos-session-encrypted", 1),
 		"no length":            strings.Replace(good, ";Length=13", "", 1),
 		"negative length":      strings.Replace(good, "Length=13", "Length=-1", 1),
 		"length too long":      strings.Replace(good, "Length=13", "Length=99", 1),
@@ -125,22 +125,22 @@ func TestSplitSealedMalformed(t *testing.T) {
 		"unterminated header":  sealBoundary + "\r\n\tContent-Type: x",
 	}
 	for name, body := range cases {
-		if _, _, err := splitSealed([]byte(body)); err == nil {
+		if _, _, err := splitSealed([]byte(body), protoSPNEGO); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if _, _, err := splitSealed([]byte(good)); err != nil {
+	if _, _, err := splitSealed([]byte(good), protoSPNEGO); err != nil {
 		t.Fatalf("valid frame refused: %v", err)
 	}
 	lf := strings.ReplaceAll(good[:sigAt], "\r\n", "\n") + good[sigAt:]
-	if _, _, err := splitSealed([]byte(lf)); err != nil {
+	if _, _, err := splitSealed([]byte(lf), protoSPNEGO); err != nil {
 		t.Errorf("LF-only headers refused: %v", err)
 	}
 }
 
 func TestSealedContentType(t *testing.T) {
 	for ct, want := range map[string]bool{
-		sealContentType: true,
+		sealContentType(protoSPNEGO): true,
 		`multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted"`:                                 true,
 		`Multipart/Encrypted; protocol="application/http-spnego-session-encrypted"; boundary="Encrypted Boundary"`: true,
 		`multipart/encrypted;protocol="application/HTTP-Kerberos-session-encrypted"`:                               false,
@@ -148,7 +148,7 @@ func TestSealedContentType(t *testing.T) {
 		soapContentType: false,
 		"":              false,
 	} {
-		if got := isSealedContentType(ct); got != want {
+		if got := isSealedContentType(ct, protoSPNEGO); got != want {
 			t.Errorf("%q: %v, want %v", ct, got, want)
 		}
 	}
@@ -156,19 +156,19 @@ func TestSealedContentType(t *testing.T) {
 
 func FuzzSplitSealed(f *testing.F) {
 	f.Add(validFrame(f))
-	f.Add([]byte(sealBoundary + "\n\tContent-Type: " + sealProtocol + "\n\tOriginalContent: type=application/soap+xml;Length=0\n" +
+	f.Add([]byte(sealBoundary + "\n\tContent-Type: " + protoSPNEGO + "\n\tOriginalContent: type=application/soap+xml;Length=0\n" +
 		sealBoundary + "\n\tContent-Type: application/octet-stream\n\x10\x00\x00\x00" + strings.Repeat("s", 16) + sealTrailer))
 	f.Add([]byte("--Encrypted Boundary\r\n\t:\r\n"))
 	client, _ := sessionPair(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		sig, sealed, err := splitSealed(body)
+		sig, sealed, err := splitSealed(body, protoSPNEGO)
 		if err != nil {
 			return
 		}
-		if len(sig) != sealSigLen || len(sealed) > len(body) {
+		if len(sig) == 0 || len(sig) > maxSealHeader || len(sealed) > len(body) {
 			t.Fatalf("sig %d bytes, sealed %d of %d", len(sig), len(sealed), len(body))
 		}
-		_, _ = unseal(client, body) // must not panic whatever the bytes
+		_, _ = unseal(client, protoSPNEGO, body) // must not panic whatever the bytes
 	})
 }
 
@@ -182,17 +182,17 @@ func BenchmarkSealUnseal(b *testing.B) {
 	for b.Loop() {
 		var err error
 		// client request: seal + frame; the server's part is not timed
-		if buf, err = appendSealed(buf[:0], client, req); err != nil {
+		if buf, err = appendSealed(buf[:0], client, protoSPNEGO, req); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		if _, err := unseal(server, buf); err != nil {
+		if _, err := unseal(server, protoSPNEGO, buf); err != nil {
 			b.Fatal(err)
 		}
-		framed, _ := appendSealed(nil, server, resp)
+		framed, _ := appendSealed(nil, server, protoSPNEGO, resp)
 		b.StartTimer()
 		// client response: parse frame + verify + unseal
-		if _, err := unseal(client, framed); err != nil {
+		if _, err := unseal(client, protoSPNEGO, framed); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -36,8 +36,11 @@ Exit code 0 when every host connected, 2 when some did not, 3 on usage errors.`,
 	f := cmd.Flags()
 	f.StringP("inventory", "i", "", "inventory YAML file")
 	f.String("username", "", "user name when HOST is not taken from an inventory")
-	f.String("auth", "ntlm", "authentication: ntlm or basic")
-	f.String("scheme", "http", "http (5985, sealed NTLM) or https (5986)")
+	f.String("auth", "ntlm", "authentication: ntlm, kerberos, negotiate or basic")
+	f.String("scheme", "http", "http (5985, sealed NTLM or Kerberos) or https (5986)")
+	f.String("keytab", "", "kerberos: keytab holding --username's keys (default: the ticket cache, KRB5CCNAME, after kinit)")
+	f.String("spn", "", "kerberos: service principal when not HTTP/HOST (e.g. WSMAN/aadc01.contoso.com)")
+	f.Bool("ntlm-fallback", false, "negotiate: use NTLM where Kerberos cannot work (needs a password)")
 	f.Int("port", 0, "port (default 5985 for http, 5986 for https)")
 	f.String("password-env", "AADCREADY_PASSWORD", "environment variable holding the password")
 	f.String("password-file", "", "file holding the password, readable by its owner only")
@@ -116,7 +119,7 @@ func runConnect(cmd *cobra.Command, args []string) error {
 			if st.Err != "" {
 				status = "FAILED"
 			}
-			fmt.Fprintf(out, "  %-13s %-6s %8s\n", st.Name, status, st.Duration.Round(time.Millisecond))
+			fmt.Fprintf(out, "  %-15s %-6s %8s%s\n", stepName(st.Name), status, st.Duration.Round(time.Millisecond), stepDetail(st.Name))
 		})
 		report.WriteConnectResult(out, r)
 		if !r.OK {
@@ -140,6 +143,36 @@ func runConnect(cmd *cobra.Command, args []string) error {
 		}
 	}
 	return nil
+}
+
+// stepName and stepDetail split a step such as "kerberos-as kdc=dc01:88
+// source=password" into its name and what it names, printed after the timing.
+func stepName(s string) string { name, _, _ := strings.Cut(s, " "); return name }
+
+func stepDetail(s string) string {
+	if _, d, ok := strings.Cut(s, " "); ok {
+		return "  " + d
+	}
+	return ""
+}
+
+// kerberosFlags applies --keytab, --spn and --ntlm-fallback (connect) to the
+// host settings of --hosts. With kerberos and no password source named on
+// purpose, the ticket cache is used: the default AADCREADY_PASSWORD is
+// dropped when it is not set, instead of failing the run for a password
+// Kerberos does not need.
+func kerberosFlags(v interface {
+	GetString(string) string
+	GetBool(string) bool
+}, h *inventory.Host) {
+	auth := strings.ToLower(h.Auth)
+	if auth != inventory.AuthKerberos && auth != inventory.AuthNegotiate {
+		return
+	}
+	h.Keytab, h.Kerberos.SPN, h.NTLMFallback = v.GetString("keytab"), v.GetString("spn"), v.GetBool("ntlm-fallback")
+	if h.Secret.Env == "AADCREADY_PASSWORD" && (os.Getenv(h.Secret.Env) == "" || h.Keytab != "") {
+		h.Secret.Env = ""
+	}
 }
 
 // pick selects one host of an inventory by name, case-insensitively.

@@ -200,3 +200,38 @@ func TestSealedHTTPAndHTTPSGiveTheSameVerdicts(t *testing.T) {
 		t.Errorf("the fleet should span several verdicts, got %v", overHTTP)
 	}
 }
+
+// Kerberos to a host named by its IP address cannot work (no SPN): connect
+// says so and what to do before touching any ticket source or host, both
+// for --hosts flags and for an inventory entry.
+func TestConnectKerberosByIP(t *testing.T) {
+	t.Setenv("KRB5CCNAME", filepath.Join(t.TempDir(), "no-ccache"))
+	inv := filepath.Join(t.TempDir(), "inv.yaml")
+	if err := os.WriteFile(inv, []byte("hosts:\n  - name: 192.0.2.10\n    auth: kerberos\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"connect", "192.0.2.10", "--auth", "kerberos"},
+		{"connect", "-i", inv, "192.0.2.10"},
+	} {
+		stdout, stderr, code := run(t, args...)
+		if code != results.ExitNotChecked {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, stdout, stderr)
+		}
+		for _, w := range []string{"FAILED (kerberos_no_spn", "192.0.2.10 is an IP address", "put the FQDN in the inventory", "kerberos.spn (--spn)", "ntlm_fallback"} {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("%v: output lacks %q:\n%s", args, w, stdout)
+			}
+		}
+		if strings.Contains(stdout, "  connect ") || strings.Contains(stdout, "kerberos_no_ticket") {
+			t.Errorf("%v: tried more than it needed:\n%s", args, stdout)
+		}
+	}
+	// negotiate with ntlm_fallback is allowed to go on (and here fails to
+	// connect: nothing listens on the documentation address).
+	t.Setenv("AADCREADY_PASSWORD", "x")
+	stdout, stderr, code := run(t, "connect", "192.0.2.10", "--auth", "negotiate", "--ntlm-fallback", "--username", `D\u`, "--host-timeout", "1s")
+	if code != results.ExitNotChecked || strings.Contains(stdout, "kerberos_no_spn") || !strings.Contains(stdout, "(http, negotiate)") {
+		t.Errorf("fallback: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

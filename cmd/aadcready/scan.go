@@ -67,7 +67,7 @@ Credentials come from the inventory's password_env / password_file / password_pr
 	f.StringSlice("hosts", nil, "comma-separated host names, scanned with the default settings below")
 	f.String("hosts-file", "", "file with one host name per line, scanned with the default settings below")
 	f.String("username", "", "--hosts: user name (DOMAIN\\user or user@domain)")
-	f.String("auth", "ntlm", "--hosts: authentication: ntlm or basic")
+	f.String("auth", "ntlm", "--hosts: authentication: ntlm, kerberos, negotiate or basic (kerberos: the ticket cache after kinit, or --password-*)")
 	f.String("scheme", "http", "--hosts: http (5985, sealed NTLM) or https (5986)")
 	f.Int("port", 0, "--hosts: port (default 5985 for http, 5986 for https)")
 	f.String("password-env", "AADCREADY_PASSWORD", "--hosts: environment variable holding the password")
@@ -128,6 +128,7 @@ func loadTargets(ctx context.Context, v *viper.Viper) (*inventory.Inventory, err
 	if def.Secret.File != "" || def.Secret.Prompt {
 		def.Secret.Env = ""
 	}
+	kerberosFlags(v, &def)
 	inv, err := inventory.FromNames(names, def)
 	if err != nil {
 		return nil, usageError{err}
@@ -144,6 +145,9 @@ func checkPasswords(resolver *inventory.Resolver, inv *inventory.Inventory) erro
 		return usageError{err}
 	}
 	for _, h := range inv.Hosts {
+		if h.Kerberized() && h.Secret == (inventory.SecretRef{}) {
+			continue // keytab or ticket cache
+		}
 		if _, err := resolver.Password(h.Secret); err != nil {
 			if errors.Is(err, inventory.ErrPromptInterrupted) {
 				return exitError{results.ExitInterrupted}

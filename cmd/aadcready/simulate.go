@@ -40,7 +40,11 @@ request counts (docs/performance.md).`,
 					return usageError{err}
 				}
 			}
-			srv, err := simulator.Start(cmd.Context(), fleet, simulator.Options{})
+			var opt simulator.Options
+			if kt, _ := cmd.Flags().GetString("kerberos-keytab"); kt != "" {
+				opt.Kerberos = &simulator.KerberosOptions{Keytab: kt}
+			}
+			srv, err := simulator.Start(cmd.Context(), fleet, opt)
 			if err != nil {
 				return err
 			}
@@ -70,6 +74,7 @@ request counts (docs/performance.md).`,
 	cmd.Flags().String("inventory-out", "", "write an inventory for this fleet to FILE")
 	cmd.Flags().String("ca-out", "", "write the CA certificate of the HTTPS listeners to FILE")
 	cmd.Flags().String("stats-out", "", "when stopped, write the per-host request counters to FILE as JSON")
+	cmd.Flags().String("kerberos-keytab", "", "also accept Kerberos: service keys for HTTP/<host> of every host (NTLM stays on)")
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"aadcready/inventory"
+	"aadcready/test/krbtest"
 )
 
 const (
@@ -45,6 +46,49 @@ func httpsInventory(httpInv, caFile, out string) error {
 	fmt.Fprintf(&b, "defaults:\n  scheme: https\n  port: %d\n  auth: ntlm\n  ca_file: %s\n  password_env: %s\nhosts:\n", httpsPort, caFile, passwordEnv)
 	for _, h := range inv.Hosts {
 		fmt.Fprintf(&b, "  - {name: %q, address: %s, username: %q}\n", h.Name, h.Address, h.Username)
+	}
+	return os.WriteFile(out, []byte(b.String()), 0o644)
+}
+
+// startRealm starts an MIT KDC in dir/kdc with the bench account (the
+// fleet's password) and HTTP/<host> of the n hosts, whose keys go to
+// dir/http.keytab for the simulator.
+func startRealm(dir string, n int) (*krbtest.KDC, error) {
+	kdir := filepath.Join(dir, "kdc")
+	if err := os.MkdirAll(kdir, 0o700); err != nil {
+		return nil, err
+	}
+	kdc, err := krbtest.Start(kdir)
+	if err != nil {
+		return nil, err
+	}
+	queries := []string{fmt.Sprintf("addprinc -policy %s -pw %s %s", krbtest.LockoutPolicy, benchPassword, krbUser)}
+	for i := 1; i <= n; i++ {
+		queries = append(queries, fmt.Sprintf("addprinc -randkey HTTP/bench-%05d", i))
+	}
+	queries = append(queries, fmt.Sprintf("ktadd -k %s -glob HTTP/*", filepath.Join(dir, "http.keytab")))
+	if err := kdc.KadminBatch(queries); err != nil {
+		kdc.Stop()
+		return nil, err
+	}
+	return kdc, nil
+}
+
+// krbUser is the bench account in the KDC.
+const krbUser = "svc-aadcready"
+
+// kerberosInventory turns the simulator's inventory into one that logs on
+// with Kerberos (the bench account's password, realm and KDC inline).
+func kerberosInventory(httpInv string, kdc *krbtest.KDC, out string) error {
+	inv, err := inventory.Load(httpInv)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "defaults:\n  auth: kerberos\n  username: %s@%s\n  password_env: %s\n  kerberos:\n    realm: %s\n    kdc: %s\nhosts:\n",
+		krbUser, kdc.Realm, passwordEnv, kdc.Realm, kdc.Addr)
+	for _, h := range inv.Hosts {
+		fmt.Fprintf(&b, "  - {name: %q, address: %s}\n", h.Name, h.Address)
 	}
 	return os.WriteFile(out, []byte(b.String()), 0o644)
 }

@@ -8,7 +8,8 @@
 // the operating system's accounting (wait4 rusage, /proc): wall time against
 // the ideal ⌈N/C⌉ × one host's time, CPU per host, peak RSS, the simulator's
 // CPU, HTTP requests per host and hosts per verdict. It does so over sealed
-// NTLM on HTTP and over HTTPS, then runs `hostname` on the same fleet through
+// NTLM on HTTP, over HTTPS and with Kerberos (an MIT KDC on loopback,
+// counting its requests per host), then runs `hostname` on the same fleet through
 // `aadcready connect -i`, a pywinrm thread pool and Ansible's raw module, for
 // the peer comparison.
 //
@@ -38,6 +39,7 @@ import (
 
 	"aadcready/results"
 	simpkg "aadcready/simulator"
+	"aadcready/test/krbtest"
 )
 
 type config struct {
@@ -52,7 +54,8 @@ type config struct {
 	scanJSON           bool
 	timeout            time.Duration
 
-	root, bin string // the module's directory, the aadcready binary
+	root, bin string       // the module's directory, the aadcready binary
+	kdc       *krbtest.KDC // during the kerberos scan phase
 }
 
 func main() {
@@ -62,7 +65,7 @@ func main() {
 	flag.IntVar(&cfg.concurrency, "concurrency", 200, "hosts in flight (C), for the scanner and every peer")
 	flag.DurationVar(&cfg.latency, "latency", 20*time.Millisecond, "delay the simulator adds to every HTTP response, NTLM handshake legs included")
 	flag.DurationVar(&cfg.psRuntime, "ps-runtime", 1500*time.Millisecond, "how long the simulated PowerShell runs the probe bundle")
-	flag.StringVar(&schemes, "schemes", "http,https", "scan over: http (sealed NTLM), https (NTLM over TLS); comma-separated")
+	flag.StringVar(&schemes, "schemes", "http,https,kerberos", "scan over: http (sealed NTLM), https (NTLM over TLS), kerberos (sealed Kerberos on HTTP, MIT KDC on loopback); comma-separated")
 	flag.StringVar(&peers, "peers", "connect,pywinrm,ansible", "peer comparison (hostname over HTTP): connect, pywinrm, ansible; '' for none")
 	flag.IntVar(&cfg.peerHosts, "peer-hosts", 0, "hosts for the peer comparison (0: all N)")
 	flag.StringVar(&cfg.addressBase, "address-base", "127.20.0.1", "first simulated host's address")
@@ -112,8 +115,8 @@ func validate(cfg config) error {
 		return errors.New("-latency and -ps-runtime must not be negative")
 	}
 	for _, s := range cfg.schemes {
-		if s != "http" && s != "https" {
-			return fmt.Errorf("-schemes: unknown %q (http, https)", s)
+		if s != "http" && s != "https" && s != "kerberos" {
+			return fmt.Errorf("-schemes: unknown %q (http, https, kerberos)", s)
 		}
 	}
 	for _, p := range cfg.peers {
@@ -278,13 +281,16 @@ type scanResult struct {
 	RequestsPerHost float64        `json:"http_requests_per_host"` // as the simulator counted them, NTLM legs included
 	OpsPerHost      float64        `json:"soap_requests_per_host"`
 	ConnsPerHost    float64        `json:"connections_per_host"`
+	KDCASPerHost    float64        `json:"kdc_as_requests_per_host,omitempty"` // kerberos: as the KDC logged them
+	KDCTGSPerHost   float64        `json:"kdc_tgs_requests_per_host,omitempty"`
 	Verdicts        map[string]int `json:"verdicts"`
 	Hosts           int            `json:"hosts"`
 	Concurrency     int            `json:"concurrency"`
 }
 
 func (r scanResult) print(w io.Writer) {
-	what := map[string]string{"http": "HTTP 5985, NTLM with every message sealed", "https": "HTTPS 5986, NTLM with channel binding"}[r.Scheme]
+	what := map[string]string{"http": "HTTP 5985, NTLM with every message sealed", "https": "HTTPS 5986, NTLM with channel binding",
+		"kerberos": "HTTP 5985, Kerberos (MIT KDC on loopback) with every message sealed"}[r.Scheme]
 	fmt.Fprintf(w, "scan over %s\n", what)
 	fmt.Fprintf(w, "  one host           %8.0f ms  (median of the single-host scans; by formula: %.2f requests × latency + PowerShell = %.0f ms)\n", r.OneHostMS, r.RequestsPerHost, r.OneHostFormula)
 	fmt.Fprintf(w, "  ideal              %8.2f s   (⌈%d/%d⌉ × one host)\n", r.IdealMS/1000, r.Hosts, r.Concurrency)
@@ -293,6 +299,9 @@ func (r scanResult) print(w io.Writer) {
 	fmt.Fprintf(w, "  scanner peak RSS   %8.1f MB\n", mb(r.Scanner.MaxRSS))
 	fmt.Fprintf(w, "  simulator CPU      %8.2f s   = %.2f ms per host during the scan; peak RSS %.1f MB\n", r.SimulatorCPUMS/1000, r.SimulatorCPUMS/float64(r.Hosts), mb(r.SimulatorRSS))
 	fmt.Fprintf(w, "  per host           %8.2f HTTP requests (%.2f SOAP), %.2f TCP connections\n", r.RequestsPerHost, r.OpsPerHost, r.ConnsPerHost)
+	if r.Scheme == "kerberos" {
+		fmt.Fprintf(w, "  KDC per host       %8.4f AS requests, %.4f TGS requests (the KDC's log: one TGT for the run, one service ticket per host)\n", r.KDCASPerHost, r.KDCTGSPerHost)
+	}
 	fmt.Fprintf(w, "  verdicts           %s (scanner exit code %d)\n\n", formatCounts(r.Verdicts), r.Scanner.Exit)
 }
 
@@ -305,6 +314,15 @@ func scanPhase(ctx context.Context, cfg *config, scheme string) (scanResult, err
 	fleet := filepath.Join(dir, "fleet.yaml")
 	if err := writeFleet(fleet, cfg.hosts, cfg.addressBase, *cfg, scheme == "https"); err != nil {
 		return r, err
+	}
+	if scheme == "kerberos" {
+		kdc, err := startRealm(dir, cfg.hosts)
+		if err != nil {
+			return r, err
+		}
+		defer kdc.Stop()
+		cfg.kdc = kdc
+		defer func() { cfg.kdc = nil }()
 	}
 
 	// One host's time: single-host scans against the same fleet setup.
@@ -345,6 +363,7 @@ func scanPhase(ctx context.Context, cfg *config, scheme string) (scanResult, err
 		env = []string{"AADCREADY_CPUPROFILE=" + filepath.Join(dir, "scan-cpu.pprof"), "AADCREADY_MEMPROFILE=" + filepath.Join(dir, "scan-mem.pprof")}
 	}
 	var simCPU time.Duration
+	var kdcAS, kdcTGS int
 	stats, simUsage, err := withSimulatorStats(ctx, cfg, dir, fleet, scheme, "fleet", func(sim *simulator, inv string) error {
 		args := []string{cfg.bin, "scan", "-i", inv, "--concurrency", fmt.Sprint(cfg.concurrency), "--progress=false", "--csv", "hosts.csv"}
 		if cfg.scanJSON {
@@ -354,9 +373,19 @@ func scanPhase(ctx context.Context, cfg *config, scheme string) (scanResult, err
 		if err != nil {
 			return err
 		}
+		if cfg.kdc != nil {
+			kdcAS, kdcTGS, _ = cfg.kdc.Requests()
+		}
 		u, err := run(ctx, dir, "scan", childEnv(env...), args...)
 		if err != nil {
 			return err
+		}
+		if cfg.kdc != nil {
+			as, tgs, err := cfg.kdc.Requests()
+			if err != nil {
+				return err
+			}
+			kdcAS, kdcTGS = as-kdcAS, tgs-kdcTGS
 		}
 		after, err := sim.cpu()
 		if err != nil {
@@ -380,6 +409,7 @@ func scanPhase(ctx context.Context, cfg *config, scheme string) (scanResult, err
 	r.RequestsPerHost = float64(stats.Total.Requests) / n
 	r.OpsPerHost = float64(opsTotal(stats.Total.Ops)) / n
 	r.ConnsPerHost = float64(stats.Total.Connections) / n
+	r.KDCASPerHost, r.KDCTGSPerHost = float64(kdcAS)/n, float64(kdcTGS)/n
 	r.OneHostFormula = r.RequestsPerHost*ms(cfg.latency) + ms(cfg.psRuntime)
 	var rows int
 	if r.Verdicts, rows, err = verdicts(filepath.Join(dir, "hosts.csv")); err != nil {
@@ -439,14 +469,24 @@ func simulatorRun(ctx context.Context, cfg *config, dir, fleet, scheme, name str
 	inv := filepath.Join(dir, name+"-inventory.yaml")
 	ca := filepath.Join(dir, "ca.pem")
 	statsFile := filepath.Join(dir, name+"-simulator-stats.json")
-	sim, err := startSimulator(ctx, dir, childEnv(env...), cfg.bin, "simulate", "--fleet", fleet, "--inventory-out", inv, "--ca-out", ca, "--stats-out", statsFile)
+	args := []string{cfg.bin, "simulate", "--fleet", fleet, "--inventory-out", inv, "--ca-out", ca, "--stats-out", statsFile}
+	if scheme == "kerberos" {
+		args = append(args, "--kerberos-keytab", filepath.Join(dir, "http.keytab"))
+	}
+	sim, err := startSimulator(ctx, dir, childEnv(env...), args...)
 	if err != nil {
 		return st, usage{}, err
 	}
-	if scheme == "https" {
+	switch scheme {
+	case "https":
 		httpsInv := filepath.Join(dir, name+"-inventory-https.yaml")
 		if err = httpsInventory(inv, ca, httpsInv); err == nil {
 			inv = httpsInv
+		}
+	case "kerberos":
+		krbInv := filepath.Join(dir, name+"-inventory-kerberos.yaml")
+		if err = kerberosInventory(inv, cfg.kdc, krbInv); err == nil {
+			inv = krbInv
 		}
 	}
 	if err == nil {

@@ -1,28 +1,41 @@
 #!/usr/bin/python3
-"""A minimal WinRM endpoint whose NTLM side is not Go: gss-ntlmssp via python3-gssapi.
+"""A minimal WinRM endpoint whose security side is not Go: gss-ntlmssp or MIT Kerberos via python3-gssapi.
 
-It exists to test the Go client's NTLM handshake and MS-WSMV message sealing
-against an independent implementation. It keeps one NTLM security context per
-TCP connection (as Windows does), refuses unsealed SOAP with 401 (Windows'
-default AllowUnencrypted=false), and runs a fake cmd shell:
+It exists to test the Go client's NTLM and Kerberos handshakes and MS-WSMV
+message sealing against independent implementations. It keeps one security
+context per TCP connection (as Windows does), refuses unsealed SOAP with 401
+(Windows' default AllowUnencrypted=false), and runs a fake cmd shell:
 
   hostname      -> stdout "SIMHOST\\r\\n", exit 0
   echo-stdin    -> stdout = the bytes received on stdin, exit 0
   anything else -> stderr "'<cmd>' is not recognized ...", exit 1
 
-Users come from the file named by NTLM_USER_FILE (lines DOMAIN:user:password).
+NTLM (default): users come from the file named by NTLM_USER_FILE (lines
+DOMAIN:user:password). --mech kerberos: MIT's acceptor with the keytab named by
+KRB5_KTNAME, for "Authorization: Kerberos <krb5 token>" (sealed as
+HTTP-Kerberos-session-encrypted) and "Negotiate <SPNEGO token>" (sealed as
+HTTP-SPNEGO-session-encrypted); replies are RFC 4121 wrap tokens made by
+gss_wrap_iov (header | data, as Windows frames them).
 It listens on 127.0.0.1 on a free port, prints "PORT <n>" on stdout, logs one
 line per connection event and request on stderr, and exits when stdin closes.
 
-  --check           exit 0 if an NTLM acceptor can be created, else 1
+  --mech M          ntlm (default) or kerberos
+  --check           exit 0 if an acceptor can be created, else 1
+  --cb-data TEXT    kerberos: require these channel-binding application data (as TLS would give)
+  --reply-spnego    kerberos: label sealed replies HTTP-SPNEGO-session-encrypted whatever the scheme
+  --negotiate-only  kerberos: offer and accept only the Negotiate scheme (as pywinrm-era servers)
+  --tls CERT KEY    serve HTTPS (no sealing then); kerberos: require the RFC 5929
+                    tls-server-end-point channel binding of CERT (SHA-256 signed)
   --drop-after N    close the TCP connection (without notice) after every N requests
 """
 
 import argparse
 import base64
+import hashlib
 import http.server
 import itertools
 import os
+import ssl
 import struct
 import sys
 import threading
@@ -32,11 +45,16 @@ from xml.sax.saxutils import escape
 
 import gssapi
 import gssapi.exceptions
+import gssapi.raw
 
 NTLM_OID = gssapi.OID.from_int_seq("1.3.6.1.4.1.311.2.2.10")
 BOUNDARY = b"--Encrypted Boundary"
-PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
-CONTENT_TYPE = 'multipart/encrypted;protocol="%s";boundary="Encrypted Boundary"' % PROTOCOL
+SPNEGO_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
+KERBEROS_PROTOCOL = "application/HTTP-Kerberos-session-encrypted"
+
+
+def content_type(protocol):
+    return 'multipart/encrypted;protocol="%s";boundary="Encrypted Boundary"' % protocol
 
 NS = {
     "s": "http://www.w3.org/2003/05/soap-envelope",
@@ -52,34 +70,36 @@ def log(*parts):
     print(*parts, file=sys.stderr, flush=True)
 
 
-def acceptor_creds():
+def acceptor_creds(mech):
+    if mech == "kerberos":
+        return gssapi.Credentials(usage="accept")  # every key in KRB5_KTNAME
     return gssapi.Credentials(usage="accept", mechs=[NTLM_OID])
 
 
 # --- multipart/encrypted framing (MS-WSMV 2.2.9.1.1), written independently of the Go codec
 
 
-def unframe(body):
-    """Return (original_length, signature, sealed) from a multipart/encrypted body."""
+def unframe(body, protocol):
+    """Return (original_length, header, sealed) from a multipart/encrypted body."""
     head, sep, rest = body.partition(BOUNDARY + b"\r\n\tContent-Type: application/octet-stream\r\n")
     if not sep or not head.startswith(BOUNDARY + b"\r\n"):
         raise ValueError("bad multipart/encrypted framing")
-    if ("Content-Type: " + PROTOCOL).encode() not in head:
+    if ("Content-Type: " + protocol).encode() not in head:
         raise ValueError("wrong protocol in first part")
     length = int(head.split(b"Length=")[1].split(b"\r\n")[0])
     (sig_len,) = struct.unpack("<I", rest[:4])
-    if sig_len != 16:
-        raise ValueError("signature length %d" % sig_len)
-    sig, sealed = rest[4:20], rest[20 : 20 + length]
-    if len(sealed) != length or rest[20 + length :] != BOUNDARY + b"--\r\n":
+    if sig_len < 16 or sig_len > 1024:
+        raise ValueError("header length %d" % sig_len)
+    sig, sealed = rest[4 : 4 + sig_len], rest[4 + sig_len : 4 + sig_len + length]
+    if len(sealed) != length or rest[4 + sig_len + length :] != BOUNDARY + b"--\r\n":
         raise ValueError("length or trailer mismatch")
     return length, sig, sealed
 
 
-def frame(sig, sealed):
+def frame(sig, sealed, protocol):
     return (
         BOUNDARY + b"\r\n"
-        b"\tContent-Type: " + PROTOCOL.encode() + b"\r\n"
+        b"\tContent-Type: " + protocol.encode() + b"\r\n"
         b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=" + str(len(sealed)).encode() + b"\r\n"
         + BOUNDARY + b"\r\n"
         b"\tContent-Type: application/octet-stream\r\n"
@@ -197,6 +217,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.conn = next(Handler.conn_ids)
         self.ctx = None
         self.authed = False
+        self.protocol = SPNEGO_PROTOCOL
         self.requests = 0
         log("CONNECT conn=%d" % self.conn)
 
@@ -219,12 +240,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if auth:
             return self.negotiate(auth)
         if not self.authed:
-            return self.reply(401, headers=[("WWW-Authenticate", "Negotiate")])
+            return self.reply(401, headers=self.challenge())
+        if self.server.tls:  # TLS protects the messages: no sealing, as Windows over HTTPS
+            op, status, resp = self.server.shells.handle(body)
+            self.requests += 1
+            log("REQUEST conn=%d op=%s status=%d in=%d tls" % (self.conn, op, status, len(body)))
+            return self.reply(status, resp, "application/soap+xml;charset=UTF-8")
         if "multipart/encrypted" not in self.headers.get("Content-Type", ""):
             log("UNSEALED conn=%d refused" % self.conn)
-            return self.reply(401, headers=[("WWW-Authenticate", "Negotiate")])
+            return self.reply(401, headers=self.challenge())
         try:
-            length, sig, sealed = unframe(body)
+            length, sig, sealed = unframe(body, self.protocol)
             plain = self.ctx.unwrap(sig + sealed).message
             if len(plain) != length:
                 raise ValueError("unsealed length %d, announced %d" % (len(plain), length))
@@ -232,18 +258,38 @@ class Handler(http.server.BaseHTTPRequestHandler):
             log("BADSEAL conn=%d %s" % (self.conn, e))
             return self.reply(400)
         op, status, resp = self.server.shells.handle(plain)
-        wrapped = self.ctx.wrap(resp, True)
-        if not wrapped.encrypted:
-            raise RuntimeError("gss wrap did not encrypt")
         self.requests += 1
-        log("REQUEST conn=%d op=%s status=%d" % (self.conn, op, status))
-        self.reply(status, frame(wrapped.message[:16], wrapped.message[16:]), CONTENT_TYPE)
+        log("REQUEST conn=%d op=%s status=%d in=%d" % (self.conn, op, status, length))
+        label = SPNEGO_PROTOCOL if self.server.reply_spnego else self.protocol
+        self.reply(status, frame(*self.seal(resp), label), content_type(label))
         drop = self.server.drop_after
         if drop and self.requests % drop == 0:
             self.close_connection = True  # no Connection: close header: a silent drop
             log("DROP conn=%d" % self.conn)
 
+    def challenge(self):
+        if self.server.mech == "kerberos" and not self.server.negotiate_only:
+            return [("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "Kerberos")]
+        return [("WWW-Authenticate", "Negotiate")]
+
+    def seal(self, resp):
+        """Return (header, sealed) for one reply, sealed by MIT or gss-ntlmssp."""
+        if self.server.mech == "kerberos":
+            # As Windows: gss_wrap_iov with header | data | padding, so the
+            # data part keeps the plaintext's length (RRC rotates the trailer).
+            iov = gssapi.raw.IOV(gssapi.raw.IOVBufferType.header, resp, gssapi.raw.IOVBufferType.padding, std_layout=False)
+            res = gssapi.raw.wrap_iov(self.ctx, iov, confidential=True)
+            if not res or iov[2].value:
+                raise RuntimeError("gss wrap_iov did not encrypt or left padding")
+            return iov[0].value, iov[1].value
+        wrapped = self.ctx.wrap(resp, True)
+        if not wrapped.encrypted:
+            raise RuntimeError("gss wrap did not encrypt")
+        return wrapped.message[:16], wrapped.message[16:]
+
     def negotiate(self, auth):
+        if self.server.mech == "kerberos":
+            return self.kerberos(auth)
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "negotiate":
             return self.reply(401, headers=[("WWW-Authenticate", "Negotiate")])
@@ -266,25 +312,69 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(401, headers=[("WWW-Authenticate", "Negotiate")])
 
 
+    def kerberos(self, auth):
+        scheme, _, token = auth.partition(" ")
+        allowed = ("negotiate",) if self.server.negotiate_only else ("negotiate", "kerberos")
+        if scheme.lower() not in allowed:
+            log("SCHEME conn=%d %s refused" % (self.conn, scheme))
+            return self.reply(401, headers=self.challenge())
+        try:
+            cb = None
+            if self.server.cb_app:
+                cb = gssapi.raw.ChannelBindings(application_data=self.server.cb_app)
+            self.ctx = gssapi.SecurityContext(usage="accept", creds=self.server.creds, channel_bindings=cb)
+            out = self.ctx.step(base64.b64decode(token))
+            if self.ctx.complete:
+                self.authed = True
+                self.protocol = KERBEROS_PROTOCOL if scheme.lower() == "kerberos" else SPNEGO_PROTOCOL
+                log("HANDSHAKE conn=%d user=%s scheme=%s mutual=%s" % (self.conn, self.ctx.initiator_name, scheme, bool(self.ctx.actual_flags & gssapi.RequirementFlag.mutual_authentication)))
+                hdr = [("WWW-Authenticate", "%s %s" % (scheme, base64.b64encode(out).decode()))] if out else []
+                return self.reply(200, headers=hdr)
+        except gssapi.exceptions.GSSError as e:
+            log("AUTHFAIL conn=%d %s" % (self.conn, str(e).splitlines()[0]))
+            token = getattr(e, "token", None)
+            if token:
+                return self.reply(401, headers=[("WWW-Authenticate", "%s %s" % (scheme, base64.b64encode(token).decode()))])
+        self.ctx, self.authed = None, False
+        self.reply(401, headers=self.challenge())
+
+
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--mech", choices=("ntlm", "kerberos"), default="ntlm")
     p.add_argument("--check", action="store_true")
+    p.add_argument("--cb-data", default="")
+    p.add_argument("--reply-spnego", action="store_true")
+    p.add_argument("--negotiate-only", action="store_true")
+    p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--drop-after", type=int, default=0)
     args = p.parse_args()
-    if not os.environ.get("NTLM_USER_FILE"):
-        sys.exit("NTLM_USER_FILE is not set")
+    need = "KRB5_KTNAME" if args.mech == "kerberos" else "NTLM_USER_FILE"
+    if not os.environ.get(need):
+        sys.exit(need + " is not set")
     try:
-        creds = acceptor_creds()
+        creds = acceptor_creds(args.mech)
     except gssapi.exceptions.GSSError as e:
-        sys.exit("no NTLM acceptor (is gss-ntlmssp installed?): %s" % e)
+        sys.exit("no %s acceptor (gss-ntlmssp or a keytab): %s" % (args.mech, e))
     if args.check:
         return
     srv = Server(("127.0.0.1", 0), Handler)
-    srv.creds, srv.shells, srv.drop_after = creds, Shells(), args.drop_after
+    srv.creds, srv.shells, srv.drop_after, srv.mech = creds, Shells(), args.drop_after, args.mech
+    srv.reply_spnego, srv.negotiate_only = args.reply_spnego, args.negotiate_only
+    srv.tls = bool(args.tls)
+    srv.cb_app = args.cb_data.encode()  # --cb-data wins, so a test can require wrong bindings
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        with open(args.tls[0]) as f:
+            der = ssl.PEM_cert_to_DER_cert(f.read())
+        if not srv.cb_app:  # RFC 5929: the prefix, then the certificate hash itself
+            srv.cb_app = b"tls-server-end-point:" + hashlib.sha256(der).digest()
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     print("PORT %d" % srv.server_address[1], flush=True)
     sys.stdin.read()  # the test closes stdin to stop us

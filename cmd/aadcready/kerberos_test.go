@@ -1,0 +1,137 @@
+//go:build !windows
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"aadcready/results"
+	"aadcready/test/interop"
+	"aadcready/test/krbtest"
+)
+
+// `aadcready connect` with Kerberos against real MIT components: a KDC on
+// loopback (started once, in TestMain), kinit, and MIT's GSSAPI acceptor
+// in the Python WinRM responder.
+var (
+	kdc    *krbtest.KDC
+	kdcErr error
+	krbDir string
+)
+
+const (
+	krbHost  = "winrm1.aadcready.test"
+	alicePw  = "Al1ce-Cli-Passw0rd!"
+	carolPw  = "C4rol-Cli-Passw0rd!"
+	bobPwCLI = "B0b-Cli-Passw0rd!"
+)
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		if kdcErr = krbtest.Tools(); kdcErr != nil {
+			return m.Run()
+		}
+		dir, err := os.MkdirTemp("", "cli-krb")
+		if err != nil {
+			kdcErr = err
+			return m.Run()
+		}
+		defer os.RemoveAll(dir)
+		krbDir = dir
+		if kdc, kdcErr = krbtest.Start(dir); kdcErr == nil {
+			defer kdc.Stop()
+			kdcErr = setupCLIRealm()
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func setupCLIRealm() error {
+	for _, u := range [][2]string{{"alice", alicePw}, {"bob", bobPwCLI}, {"carol", carolPw}} {
+		if err := kdc.AddUser(u[0], u[1]); err != nil {
+			return err
+		}
+	}
+	if err := kdc.AddService("HTTP/"+krbHost, filepath.Join(krbDir, "http.keytab")); err != nil {
+		return err
+	}
+	return kdc.Keytab("bob", filepath.Join(krbDir, "bob.keytab"))
+}
+
+func needKDC(t *testing.T) *krbtest.KDC {
+	t.Helper()
+	if kdcErr != nil {
+		krbtest.Unavailable(t, kdcErr)
+	}
+	return kdc
+}
+
+func TestConnectKerberosMIT(t *testing.T) {
+	k := needKDC(t)
+	r := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab")), "--mech", "kerberos")
+	ccache := filepath.Join(t.TempDir(), "ccache")
+	if err := k.Kinit("alice", alicePw, ccache); err != nil {
+		t.Fatal(err)
+	}
+	// No KRB5_CONFIG: realm and KDC come from the inventory.
+	t.Setenv("KRB5_CONFIG", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("KRB5CCNAME", "FILE:"+ccache)
+	t.Setenv("AADCREADY_TEST_KRB_PW", alicePw)
+	cases := map[string]string{
+		"ticket cache": "",
+		"keytab":       "    username: bob@" + krbtest.Realm + "\n    keytab: " + filepath.Join(krbDir, "bob.keytab") + "\n",
+		"password":     "    username: alice\n    password_env: AADCREADY_TEST_KRB_PW\n",
+	}
+	for name, cred := range cases {
+		for _, auth := range []string{"kerberos", "negotiate"} {
+			t.Run(name+"/"+auth, func(t *testing.T) {
+				inv := filepath.Join(t.TempDir(), "inv.yaml")
+				yaml := fmt.Sprintf("defaults:\n  auth: %s\n  kerberos:\n    realm: %s\n    kdc: %s\nhosts:\n  - name: %s\n    address: 127.0.0.1\n    port: %d\n%s",
+					auth, krbtest.Realm, k.Addr, krbHost, r.Port, cred)
+				if err := os.WriteFile(inv, []byte(yaml), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				stdout, stderr, code := run(t, "connect", "-i", inv, krbHost, "--host-timeout", "20s")
+				if code != 0 {
+					t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+				}
+				for _, w := range []string{"kerberos-spn", "HTTP/" + krbHost, "kerberos-tgs", "kerberos-ap", "kerberos-mutual", "authenticate", "messages sealed", "SIMHOST"} {
+					if !strings.Contains(stdout, w) {
+						t.Errorf("output lacks %q:\n%s", w, stdout)
+					}
+				}
+				if name != "ticket cache" && !strings.Contains(stdout, "kerberos-as") {
+					t.Errorf("no AS exchange shown:\n%s", stdout)
+				}
+			})
+		}
+	}
+}
+
+// A wrong password for 20 hosts in a pre-flight: one failed
+// pre-authentication at the KDC for the whole run.
+func TestConnectKerberosPreflightWrongPassword(t *testing.T) {
+	k := needKDC(t)
+	t.Setenv("AADCREADY_TEST_KRB_PW", "not-carols-password")
+	var b strings.Builder
+	fmt.Fprintf(&b, "defaults:\n  auth: kerberos\n  username: carol\n  password_env: AADCREADY_TEST_KRB_PW\n  kerberos:\n    realm: %s\n    kdc: %s\nhosts:\n", krbtest.Realm, k.Addr)
+	for i := range 20 {
+		fmt.Fprintf(&b, "  - name: aadc%02d.aadcready.test\n    address: 127.0.0.1\n    port: 9\n", i+1)
+	}
+	inv := filepath.Join(t.TempDir(), "inv.yaml")
+	if err := os.WriteFile(inv, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := run(t, "connect", "-i", inv, "--retries", "3")
+	if code != results.ExitNotChecked || !strings.Contains(strings.ToLower(stdout), "kerberos_preauth_failed") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if n, err := k.FailedAttempts("carol"); err != nil || n != 1 {
+		t.Errorf("KDC counted %d failed pre-authentications (%v), want 1", n, err)
+	}
+}
