@@ -18,44 +18,18 @@ import (
 
 // The scanner's Kerberos tests run against a real MIT KDC, started once.
 var (
-	kdc    *krbtest.KDC
-	kdcErr error
+	realm krbtest.Package
 )
 
-func TestMain(m *testing.M) {
-	code := func() int {
-		if kdcErr = krbtest.Tools(); kdcErr != nil {
-			return m.Run()
-		}
-		dir, err := os.MkdirTemp("", "scanner-krb")
-		if err != nil {
-			kdcErr = err
-			return m.Run()
-		}
-		defer os.RemoveAll(dir)
-		if kdc, kdcErr = krbtest.Start(dir); kdcErr == nil {
-			defer kdc.Stop()
-			kdcErr = kdc.AddUser("svc-scan", "Right-Passw0rd!")
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { krbtest.Main(m, "scanner-krb", &realm, setupScanRealm) }
 
-func needKDC(t *testing.T) *krbtest.KDC {
-	t.Helper()
-	if kdcErr != nil {
-		krbtest.Unavailable(t, kdcErr)
-	}
-	t.Setenv("KRB5_CONFIG", kdc.Conf)
-	return kdc
-}
+func setupScanRealm() error { return realm.KDC.AddUser("svc-scan", "Right-Passw0rd!") }
 
 // A wrong Kerberos password shared by 20 hosts: the KDC sees exactly one
 // failed pre-authentication for the whole run, no host is contacted, and
 // the hosts after the first are never tried.
 func TestScanKerberosWrongPasswordOneFailedPreauth(t *testing.T) {
-	k := needKDC(t)
+	k := realm.Need(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

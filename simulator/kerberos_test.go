@@ -4,7 +4,6 @@ package simulator
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -20,53 +19,36 @@ import (
 // in TestMain) and two clients: ours (wsman) and pywinrm through MIT's
 // GSSAPI (requests-kerberos, pykerberos, a ticket cache from kinit).
 var (
-	kdc    *krbtest.KDC
-	kdcErr error
-	krbDir string
+	realm krbtest.Package
 )
 
 const alicePw = "Al1ce-Sim-Passw0rd!"
 
 var krbHosts = []string{"krb1", "krb2", "krb-skew", "krb-wrongkey", "krb-nomutual"}
 
-func TestMain(m *testing.M) {
-	code := func() int {
-		if kdcErr = krbtest.Tools(); kdcErr != nil {
-			return m.Run()
+func TestMain(m *testing.M) { krbtest.Main(m, "simulator-krb", &realm, setupSimRealm) }
+
+func setupSimRealm() error {
+	if err := realm.KDC.AddUser("alice", alicePw); err != nil {
+		return err
+	}
+	for _, h := range krbHosts {
+		if err := realm.KDC.AddService("HTTP/"+h, filepath.Join(realm.Dir, "http.keytab")); err != nil {
+			return err
 		}
-		dir, err := os.MkdirTemp("", "simulator-krb")
-		if err != nil {
-			kdcErr = err
-			return m.Run()
-		}
-		defer os.RemoveAll(dir)
-		krbDir = dir
-		if kdc, kdcErr = krbtest.Start(dir); kdcErr == nil {
-			defer kdc.Stop()
-			kdcErr = kdc.AddUser("alice", alicePw)
-			for _, h := range krbHosts {
-				if kdcErr == nil {
-					kdcErr = kdc.AddService("HTTP/"+h, filepath.Join(dir, "http.keytab"))
-				}
-			}
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
+	}
+	return nil
 }
 
 func startKrbHosts(t *testing.T) *Server {
 	t.Helper()
-	if kdcErr != nil {
-		krbtest.Unavailable(t, kdcErr)
-	}
-	t.Setenv("KRB5_CONFIG", kdc.Conf)
+	realm.Need(t)
 	var hosts []Host
 	for _, h := range append(krbHosts, "krb-nospn") { // krb-nospn: no SPN at the KDC
 		hosts = append(hosts, Host{Name: h, Users: []User{{Name: testUser, Password: testPassword}}})
 	}
 	s, err := Start(t.Context(), &Fleet{Source: t.Name(), AddressBase: "127.3.40.1", Hosts: hosts}, Options{Kerberos: &KerberosOptions{
-		Keytab: filepath.Join(krbDir, "http.keytab"),
+		Keytab: filepath.Join(realm.Dir, "http.keytab"),
 		Faults: map[string]string{"krb-skew": KrbFaultSkew, "krb-wrongkey": KrbFaultWrongKey, "krb-nomutual": KrbFaultNoMutual},
 	}})
 	if err != nil {
@@ -152,7 +134,7 @@ func TestKerberosPywinrm(t *testing.T) {
 		peer.Missing(t, "requests-kerberos", "sudo apt-get install -y python3-requests-kerberos", fmt.Errorf("%v: %s", err, out))
 	}
 	ccache := filepath.Join(t.TempDir(), "ccache")
-	if err := kdc.Kinit("alice", alicePw, ccache); err != nil {
+	if err := realm.KDC.Kinit("alice", alicePw, ccache); err != nil {
 		t.Fatal(err)
 	}
 	addr, _ := s.Endpoint("krb1")
@@ -160,7 +142,7 @@ func TestKerberosPywinrm(t *testing.T) {
 	ctx, cancel := contextWithTimeout(t, 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, python, script, "--url", "http://"+addr+"/wsman", "--transport", "kerberos", "--hostname", "krb1", "--encryption", "always")
-	cmd.Env = append(kdc.Env(), "KRB5CCNAME=FILE:"+ccache, "NO_PROXY=*", "no_proxy=*")
+	cmd.Env = append(realm.KDC.Env(), "KRB5CCNAME=FILE:"+ccache, "NO_PROXY=*", "no_proxy=*")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `"stdout": "krb1`) || !strings.Contains(string(out), `"code": 0`) {
 		t.Fatalf("pywinrm: %v\n%s", err, out)

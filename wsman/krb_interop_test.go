@@ -29,9 +29,7 @@ import (
 )
 
 var (
-	kdc    *krbtest.KDC
-	kdcErr error
-	krbDir string
+	realm krbtest.Package
 )
 
 const (
@@ -41,55 +39,25 @@ const (
 	bobPw    = "B0b-Passw0rd!"
 )
 
-func TestMain(m *testing.M) {
-	code := func() int {
-		if krbtest.Tools() != nil {
-			kdcErr = krbtest.Tools()
-			return m.Run()
-		}
-		dir, err := os.MkdirTemp("", "wsman-krb")
-		if err != nil {
-			kdcErr = err
-			return m.Run()
-		}
-		defer os.RemoveAll(dir)
-		krbDir = dir
-		if kdc, kdcErr = krbtest.Start(dir); kdcErr == nil {
-			defer kdc.Stop()
-			kdcErr = setupRealm()
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { krbtest.Main(m, "wsman-krb", &realm, setupRealm) }
 
 func setupRealm() error {
 	for _, u := range [][2]string{{"alice", alicePw}, {"bob", bobPw}, {"carol", "C4rol-Passw0rd!"}} {
-		if err := kdc.AddUser(u[0], u[1]); err != nil {
+		if err := realm.KDC.AddUser(u[0], u[1]); err != nil {
 			return err
 		}
 	}
 	for _, h := range []string{krbHost1, krbHost2} {
-		if err := kdc.AddService("HTTP/"+h, filepath.Join(krbDir, "http.keytab")); err != nil {
+		if err := realm.KDC.AddService("HTTP/"+h, filepath.Join(realm.Dir, "http.keytab")); err != nil {
 			return err
 		}
 	}
-	return kdc.Keytab("bob", filepath.Join(krbDir, "bob.keytab"))
-}
-
-// needKDC returns the realm's KDC, skipping (failing in CI) without one.
-func needKDC(t testing.TB) *krbtest.KDC {
-	t.Helper()
-	if kdcErr != nil {
-		krbtest.Unavailable(t, kdcErr)
-	}
-	t.Setenv("KRB5_CONFIG", kdc.Conf)
-	return kdc
+	return realm.KDC.Keytab("bob", filepath.Join(realm.Dir, "bob.keytab"))
 }
 
 func startKrbResponder(t testing.TB) *interop.Responder {
-	k := needKDC(t)
-	env := append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab"))
+	k := realm.Need(t)
+	env := append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(realm.Dir, "http.keytab"))
 	return interop.Start(t, env, "--mech", "kerberos")
 }
 
@@ -106,7 +74,7 @@ func newKerberos(t testing.TB, o KerberosOptions) *Kerberos {
 // kinitAlice gets alice's TGT with MIT's kinit into a fresh ccache.
 func kinitAlice(t testing.TB) string {
 	cc := filepath.Join(t.TempDir(), "ccache")
-	if err := needKDC(t).Kinit("alice", alicePw, cc); err != nil {
+	if err := realm.Need(t).Kinit("alice", alicePw, cc); err != nil {
 		t.Fatal(err)
 	}
 	return cc
@@ -117,7 +85,7 @@ func TestKerberosInteropMIT(t *testing.T) {
 	sources := map[string]func(t *testing.T) KerberosOptions{
 		"ticket cache from kinit": func(t *testing.T) KerberosOptions { return KerberosOptions{CCache: kinitAlice(t)} },
 		"keytab": func(*testing.T) KerberosOptions {
-			return KerberosOptions{Principal: "bob", Keytab: filepath.Join(krbDir, "bob.keytab")}
+			return KerberosOptions{Principal: "bob", Keytab: filepath.Join(realm.Dir, "bob.keytab")}
 		},
 		"password": func(*testing.T) KerberosOptions {
 			return KerberosOptions{Principal: "alice@" + krbtest.Realm, Password: alicePw}
@@ -179,7 +147,7 @@ func TestKerberosInteropMIT(t *testing.T) {
 }
 
 func TestKerberosWrongPasswordOneFailure(t *testing.T) {
-	k := needKDC(t)
+	k := realm.Need(t)
 	if err := k.ResetFailures("carol"); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +222,7 @@ func TestKerberosFailureClasses(t *testing.T) {
 		t.Errorf("keyring cache: %q", e.Message)
 	}
 	short := filepath.Join(t.TempDir(), "short")
-	if err := kdc.Kinit("alice", alicePw, short, "-l", "1s"); err != nil {
+	if err := realm.KDC.Kinit("alice", alicePw, short, "-l", "1s"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond)
@@ -262,14 +230,14 @@ func TestKerberosFailureClasses(t *testing.T) {
 	if e := wantClass(t, err, ClassKrbNoTicket); !strings.Contains(e.Message, "expired") || !strings.Contains(e.Hint, "kinit") {
 		t.Errorf("expired cache: %q / %q", e.Message, e.Hint)
 	}
-	_, err = NewKerberos(KerberosOptions{Principal: "alice", Keytab: filepath.Join(krbDir, "bob.keytab")})
+	_, err = NewKerberos(KerberosOptions{Principal: "alice", Keytab: filepath.Join(realm.Dir, "bob.keytab")})
 	wantClass(t, err, ClassKrbKeytab)
 }
 
 func TestKerberosKeytabMustBeOwnerOnly(t *testing.T) {
-	needKDC(t)
+	realm.Need(t)
 	kt := filepath.Join(t.TempDir(), "bob.keytab")
-	b, err := os.ReadFile(filepath.Join(krbDir, "bob.keytab"))
+	b, err := os.ReadFile(filepath.Join(realm.Dir, "bob.keytab"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,9 +255,9 @@ func TestKerberosKeytabMustBeOwnerOnly(t *testing.T) {
 // injected without TLS; over TLS it is the certificate hash (the same
 // RFC 5929 data NTLM binds, tested in tls_test.go).
 func TestKerberosChannelBindingMIT(t *testing.T) {
-	k := needKDC(t)
+	k := realm.Need(t)
 	const data = "tls-server-end-point:0123456789abcdef0123456789abcdef"
-	env := append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab"))
+	env := append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(realm.Dir, "http.keytab"))
 	r := interop.Start(t, env, "--mech", "kerberos", "--cb-data", data)
 	cred := newKerberos(t, KerberosOptions{Principal: "alice", Password: alicePw})
 	for _, tc := range []struct {
@@ -317,8 +285,8 @@ func TestKerberosChannelBindingMIT(t *testing.T) {
 // A host that labels its Kerberos-sealed replies with the SPNEGO protocol
 // (the same context under the other name) is understood.
 func TestKerberosReplyLabelledSPNEGO(t *testing.T) {
-	k := needKDC(t)
-	r := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab")), "--mech", "kerberos", "--reply-spnego")
+	k := realm.Need(t)
+	r := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(realm.Dir, "http.keytab")), "--mech", "kerberos", "--reply-spnego")
 	cred := newKerberos(t, KerberosOptions{Principal: "alice", Password: alicePw})
 	res, err := newClient(t, Config{Host: krbHost1, Address: "127.0.0.1", Port: r.Port, Auth: AuthKerberos, Kerberos: cred}).Run(t.Context(), "hostname", nil)
 	if err != nil || string(res.Stdout) != "SIMHOST\r\n" {
@@ -331,8 +299,8 @@ func TestKerberosReplyLabelledSPNEGO(t *testing.T) {
 // Negotiate with the raw krb5 token, and later connections start there.
 // Still one service ticket; no KDC traffic for the switch.
 func TestKerberosHostOffersOnlyNegotiate(t *testing.T) {
-	k := needKDC(t)
-	r := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab")), "--mech", "kerberos", "--negotiate-only")
+	k := realm.Need(t)
+	r := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(realm.Dir, "http.keytab")), "--mech", "kerberos", "--negotiate-only")
 	cred := newKerberos(t, KerberosOptions{Principal: "alice", Password: alicePw})
 	c := newClient(t, Config{Host: krbHost1, Address: "127.0.0.1", Port: r.Port, Auth: AuthKerberos, Kerberos: cred})
 	for i := range 2 {
@@ -353,7 +321,7 @@ func TestKerberosHostOffersOnlyNegotiate(t *testing.T) {
 // Kerberos over HTTPS with the channel binding of the real TLS
 // certificate, which MIT's acceptor requires (as CbtHardeningLevel=Strict).
 func TestKerberosHTTPSChannelBindingMIT(t *testing.T) {
-	k := needKDC(t)
+	k := realm.Need(t)
 	dir := t.TempDir()
 	certPEM, keyPEM := selfSigned(t, krbHost1)
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
@@ -363,7 +331,7 @@ func TestKerberosHTTPSChannelBindingMIT(t *testing.T) {
 	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab")), "--mech", "kerberos", "--tls", certFile, keyFile)
+	r := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(realm.Dir, "http.keytab")), "--mech", "kerberos", "--tls", certFile, keyFile)
 	cred := newKerberos(t, KerberosOptions{Principal: "alice", Password: alicePw})
 	for _, auth := range []string{AuthKerberos, AuthNegotiate} {
 		c := newClient(t, Config{Host: krbHost1, Address: "127.0.0.1", Port: r.Port, HTTPS: true, CAPEM: certPEM, Auth: auth, Kerberos: cred})
@@ -377,7 +345,7 @@ func TestKerberosHTTPSChannelBindingMIT(t *testing.T) {
 	}
 	// MIT accepts an AP-REQ without bindings; one expecting other bindings
 	// refuses ours, which shows they are sent and checked.
-	wrong := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab")), "--mech", "kerberos", "--tls", certFile, keyFile, "--cb-data", "tls-server-end-point:other")
+	wrong := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(realm.Dir, "http.keytab")), "--mech", "kerberos", "--tls", certFile, keyFile, "--cb-data", "tls-server-end-point:other")
 	_, err := newClient(t, Config{Host: krbHost1, Address: "127.0.0.1", Port: wrong.Port, HTTPS: true, CAPEM: certPEM, Auth: AuthKerberos, Kerberos: cred}).Run(t.Context(), "hostname", nil)
 	wantClass(t, err, ClassAuthRefused)
 }

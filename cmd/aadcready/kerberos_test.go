@@ -18,9 +18,7 @@ import (
 // loopback (started once, in TestMain), kinit, and MIT's GSSAPI acceptor
 // in the Python WinRM responder.
 var (
-	kdc    *krbtest.KDC
-	kdcErr error
-	krbDir string
+	realm krbtest.Package
 )
 
 const (
@@ -30,50 +28,23 @@ const (
 	bobPwCLI = "B0b-Cli-Passw0rd!"
 )
 
-func TestMain(m *testing.M) {
-	code := func() int {
-		if kdcErr = krbtest.Tools(); kdcErr != nil {
-			return m.Run()
-		}
-		dir, err := os.MkdirTemp("", "cli-krb")
-		if err != nil {
-			kdcErr = err
-			return m.Run()
-		}
-		defer os.RemoveAll(dir)
-		krbDir = dir
-		if kdc, kdcErr = krbtest.Start(dir); kdcErr == nil {
-			defer kdc.Stop()
-			kdcErr = setupCLIRealm()
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { krbtest.Main(m, "cli-krb", &realm, setupCLIRealm) }
 
 func setupCLIRealm() error {
 	for _, u := range [][2]string{{"alice", alicePw}, {"bob", bobPwCLI}, {"carol", carolPw}} {
-		if err := kdc.AddUser(u[0], u[1]); err != nil {
+		if err := realm.KDC.AddUser(u[0], u[1]); err != nil {
 			return err
 		}
 	}
-	if err := kdc.AddService("HTTP/"+krbHost, filepath.Join(krbDir, "http.keytab")); err != nil {
+	if err := realm.KDC.AddService("HTTP/"+krbHost, filepath.Join(realm.Dir, "http.keytab")); err != nil {
 		return err
 	}
-	return kdc.Keytab("bob", filepath.Join(krbDir, "bob.keytab"))
-}
-
-func needKDC(t *testing.T) *krbtest.KDC {
-	t.Helper()
-	if kdcErr != nil {
-		krbtest.Unavailable(t, kdcErr)
-	}
-	return kdc
+	return realm.KDC.Keytab("bob", filepath.Join(realm.Dir, "bob.keytab"))
 }
 
 func TestConnectKerberosMIT(t *testing.T) {
-	k := needKDC(t)
-	r := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(krbDir, "http.keytab")), "--mech", "kerberos")
+	k := realm.Need(t)
+	r := interop.Start(t, append(k.Env(), "KRB5_KTNAME=FILE:"+filepath.Join(realm.Dir, "http.keytab")), "--mech", "kerberos")
 	ccache := filepath.Join(t.TempDir(), "ccache")
 	if err := k.Kinit("alice", alicePw, ccache); err != nil {
 		t.Fatal(err)
@@ -84,7 +55,7 @@ func TestConnectKerberosMIT(t *testing.T) {
 	t.Setenv("AADCREADY_TEST_KRB_PW", alicePw)
 	cases := map[string]string{
 		"ticket cache": "",
-		"keytab":       "    username: bob@" + krbtest.Realm + "\n    keytab: " + filepath.Join(krbDir, "bob.keytab") + "\n",
+		"keytab":       "    username: bob@" + krbtest.Realm + "\n    keytab: " + filepath.Join(realm.Dir, "bob.keytab") + "\n",
 		"password":     "    username: alice\n    password_env: AADCREADY_TEST_KRB_PW\n",
 	}
 	for name, cred := range cases {
@@ -116,7 +87,7 @@ func TestConnectKerberosMIT(t *testing.T) {
 // A wrong password for 20 hosts in a pre-flight: one failed
 // pre-authentication at the KDC for the whole run.
 func TestConnectKerberosPreflightWrongPassword(t *testing.T) {
-	k := needKDC(t)
+	k := realm.Need(t)
 	t.Setenv("AADCREADY_TEST_KRB_PW", "not-carols-password")
 	var b strings.Builder
 	fmt.Fprintf(&b, "defaults:\n  auth: kerberos\n  username: carol\n  password_env: AADCREADY_TEST_KRB_PW\n  kerberos:\n    realm: %s\n    kdc: %s\nhosts:\n", krbtest.Realm, k.Addr)

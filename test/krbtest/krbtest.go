@@ -285,3 +285,44 @@ func freePort() (int, error) {
 	}
 	return 0, errors.New("no free loopback port for TCP and UDP")
 }
+
+// Package is a test package's KDC: started once by Main, or the reason it
+// could not be, which Need reports in each test that needs it.
+type Package struct {
+	KDC *KDC
+	Dir string // the KDC's temporary folder, for keytabs and ticket caches
+	Err error
+}
+
+// Main starts a KDC in a new temporary folder (named after name), runs
+// setup on it, then the package's tests, and exits with their code.
+func Main(m *testing.M, name string, p *Package, setup func() error) {
+	os.Exit(func() int {
+		if p.Err = Tools(); p.Err != nil {
+			return m.Run()
+		}
+		dir, err := os.MkdirTemp("", name)
+		if err != nil {
+			p.Err = err
+			return m.Run()
+		}
+		defer os.RemoveAll(dir)
+		p.Dir = dir
+		if p.KDC, p.Err = Start(dir); p.Err == nil {
+			defer p.KDC.Stop()
+			p.Err = setup()
+		}
+		return m.Run()
+	}())
+}
+
+// Need fails (in CI) or skips t when the package has no KDC, and points
+// the Kerberos library at the realm's krb5.conf for the test.
+func (p *Package) Need(t testing.TB) *KDC {
+	t.Helper()
+	if p.Err != nil {
+		Unavailable(t, p.Err)
+	}
+	t.Setenv("KRB5_CONFIG", p.KDC.Conf)
+	return p.KDC
+}
