@@ -1,0 +1,47 @@
+package discover
+
+import "testing"
+
+func TestParseDescription(t *testing.T) {
+	const tail = " This account must have directory replication permissions in the local Active Directory and write permission on certain attributes to enable Hybrid Deployment."
+	cases := []struct {
+		name, desc string
+		want       Wording
+		ok         bool
+	}{
+		{"azure, unquoted",
+			"Account created by Microsoft Azure Active Directory Connect with installation identifier 6F1C0E3A9B2D4C8E8A7B6C5D4E3F2A1B running on computer AADC01 configured to synchronize to tenant contoso.onmicrosoft.com." + tail,
+			Wording{"Microsoft Azure Active Directory Connect", "6f1c0e3a9b2d4c8e8a7b6c5d4e3f2a1b", "AADC01", "contoso.onmicrosoft.com"}, true},
+		{"entra, quoted",
+			"Account created by Microsoft Entra Connect with installation identifier '0a1b2c3d4e5f60718293a4b5c6d7e8f9' running on computer 'SYNC-02' configured to synchronize to tenant 'fabrikam.onmicrosoft.com'." + tail,
+			Wording{"Microsoft Entra Connect", "0a1b2c3d4e5f60718293a4b5c6d7e8f9", "SYNC-02", "fabrikam.onmicrosoft.com"}, true},
+		{"wrapped lines, fqdn",
+			"Account created by Microsoft Azure Active Directory Connect with installation identifier\r\n11111111222233334444555566667777 running on computer\n aadc9.corp.contoso.com configured to synchronize to tenant contoso.onmicrosoft.com.",
+			Wording{"Microsoft Azure Active Directory Connect", "11111111222233334444555566667777", "aadc9.corp.contoso.com", "contoso.onmicrosoft.com"}, true},
+		{"no tenant", "Account created by Microsoft Entra Connect with installation identifier 11111111222233334444555566667777 running on computer AADC7",
+			Wording{"Microsoft Entra Connect", "11111111222233334444555566667777", "AADC7", ""}, true},
+		{"german", "Von Microsoft Azure Active Directory Connect erstelltes Konto mit der Installationskennung 44444444555566667777888899990000.", Wording{}, false},
+		{"empty", "", Wording{}, false},
+		{"hostile name", "Account created by Microsoft Entra Connect running on computer 'AADC\x1b[31m' configured", Wording{}, false},
+		{"ordinary user", "an ordinary user", Wording{}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := ParseDescription(tc.desc)
+			if ok != tc.ok || got != tc.want {
+				t.Errorf("got %+v, %v; want %+v, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+func TestFileTime(t *testing.T) {
+	if got := fileTime("133000000000000000"); got == nil || got.Format("2006-01-02") != "2022-06-18" {
+		t.Errorf("got %v", got)
+	}
+	for _, never := range []string{"", "0", "9223372036854775807", "x"} {
+		if fileTime(never) != nil {
+			t.Errorf("%q: want never", never)
+		}
+	}
+}
