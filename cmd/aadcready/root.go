@@ -55,7 +55,7 @@ and an optional --config file, in that order of precedence.
 	root.PersistentFlags().String("log-level", "warn", "log level: debug, info, warn or error")
 	root.PersistentFlags().String("log-file", "", "write logs to this file instead of stderr")
 	root.AddCommand(newScanCmd(), newConnectCmd(), newDemoCmd(), newSimulateCmd(), newInventoryCmd(), newProbesCmd(), newChecksCmd(),
-		newReportCmd(), newDiffCmd())
+		newReportCmd(), newDiffCmd(), newDiscoverCmd())
 	return root
 }
 

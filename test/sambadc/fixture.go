@@ -3,6 +3,7 @@
 package sambadc
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -76,12 +77,31 @@ func Fixture(now time.Time) string {
 	computer("CN=Computers", "AADC04", "aadc04.aadc.test", 4096, now.Add(-200*day-time.Hour))
 	computer("OU=Subsidiary", "FABSYNC01", "fabsync01.sub.aadc.test", 4096, now.Add(-1*day))
 
+	pw := utf16le(`"` + ReaderPassword + `"`)
+	entry("CN="+Reader+",CN=Users,"+BaseDN, "objectClass: user", "sAMAccountName: "+Reader, "userAccountControl: 66048",
+		"unicodePwd:: "+base64.StdEncoding.EncodeToString(pw))
+
 	for i := range BulkUsers {
 		name := fmt.Sprintf("bulk%04d", i)
 		entry("CN="+name+",OU=Bulk,"+BaseDN, "objectClass: user", "sAMAccountName: "+name, "userAccountControl: 514",
 			"description: an ordinary user")
 	}
 	return b.String()
+}
+
+// Reader is an ordinary user (password ReaderPassword): any authenticated
+// account can read the connector accounts.
+const (
+	Reader         = "aadc-reader"
+	ReaderPassword = "Read3r!Passw0rd-Test"
+)
+
+func utf16le(s string) []byte {
+	var b []byte
+	for _, r := range s {
+		b = append(b, byte(r), byte(r>>8))
+	}
+	return b
 }
 
 // FileTime is t as an Active Directory large-integer time.

@@ -109,6 +109,13 @@ func Start(ctx context.Context, dir, ip, ldif string, extra ...string) (*DC, err
 	if out, err := exec.CommandContext(ctx, tool("samba-tool"), args...).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("samba-tool domain provision: %v\n%s", err, tail(out))
 	}
+	// With a lockout threshold Samba counts failed logons (badPwdCount),
+	// so tests can prove a wrong password is tried once; 0 would not count.
+	lockout := exec.CommandContext(ctx, tool("samba-tool"), "domain", "passwordsettings", "set",
+		"--account-lockout-threshold=5", "-H", filepath.Join(dir, "private", "sam.ldb"))
+	if out, err := lockout.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("samba-tool domain passwordsettings: %v\n%s", err, tail(out))
+	}
 	if ldif != "" {
 		path := filepath.Join(dir, "fixture.ldif")
 		if err := os.WriteFile(path, []byte(ldif), 0o600); err != nil {
