@@ -35,6 +35,14 @@ type Run struct {
 	// CredentialsDisabled lists credentials the run stopped using after
 	// the first hosts refused them (to avoid locking the account out).
 	CredentialsDisabled []string `json:"credentials_disabled,omitempty"`
+	// Shard is the part of the inventory this run scanned (scan --shard).
+	Shard *Shard `json:"shard,omitempty"`
+	// MergedFrom lists the runs a joined run (report RUN RUN...) was made
+	// of; MissingShards the shards none of them covered; MergeNotes what
+	// the join decided (hosts scanned twice).
+	MergedFrom    []Source `json:"merged_from,omitempty"`
+	MissingShards []Shard  `json:"missing_shards,omitempty"`
+	MergeNotes    []string `json:"merge_notes,omitempty"`
 	Summary             Summary  `json:"summary"`
 	Hosts               []Host   `json:"hosts"`
 }
@@ -123,6 +131,9 @@ func (r *Run) ExitCode() int {
 		return ExitInterrupted
 	}
 	code := ExitOK
+	if len(r.MissingShards) > 0 {
+		return ExitNotChecked // the hosts of a missing shard were not checked
+	}
 	for _, h := range r.Hosts {
 		switch {
 		case h.Verdict.CouldNotCheck():
