@@ -43,8 +43,8 @@ type Run struct {
 	MergedFrom    []Source `json:"merged_from,omitempty"`
 	MissingShards []Shard  `json:"missing_shards,omitempty"`
 	MergeNotes    []string `json:"merge_notes,omitempty"`
-	Summary             Summary  `json:"summary"`
-	Hosts               []Host   `json:"hosts"`
+	Summary       Summary  `json:"summary"`
+	Hosts         []Host   `json:"hosts"`
 }
 
 // Summary counts hosts per verdict.
