@@ -314,6 +314,10 @@ func staleness(s Server, cfg Config) string {
 		return "computer account disabled"
 	case cfg.StaleAfter <= 0:
 		return ""
+	case s.LastLogon == nil && cfg.GC:
+		// The global catalog may not carry lastLogonTimestamp (it holds a
+		// partial attribute set): absent there is unknown, not never.
+		return ""
 	case s.LastLogon == nil:
 		return "computer has never logged on"
 	case cfg.Now.Sub(*s.LastLogon) > cfg.StaleAfter:
