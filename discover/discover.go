@@ -180,6 +180,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.Base = cfg.Base
 	if r.Base == "" {
 		r.Base = domainBase
+		if !cfg.GC && r.Domain != r.Forest {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("this DC's domain %s is not the forest root %s, where MSOL_ accounts usually are: use --gc, or a DC of %s", r.Domain, r.Forest, r.Forest))
+		}
 	}
 
 	entries, refs, err := c.search(ctx, r.Base, cfg.Filter,
@@ -308,6 +311,8 @@ func fillComputer(s *Server, e *ldap.Entry) {
 // should be well above that (default 90 days).
 func staleness(s Server, cfg Config) string {
 	switch {
+	case !s.Found && !cfg.GC:
+		return "computer object not found in this domain (--gc searches the forest)"
 	case !s.Found:
 		return "computer object not found"
 	case !s.Enabled:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -49,6 +50,7 @@ type MergeReport struct {
 	Listed  []string // found, already in the inventory: untouched
 	Skipped []string // found stale and not in the inventory: not added
 	Marked  []string // discovered hosts whose ad_status changed
+	Invalid []string // found, but its name cannot be an inventory host: "name: why"
 }
 
 // WriteDiscovered merges found into the inventory file at path (created
@@ -155,13 +157,15 @@ func mergeDiscovered(data []byte, found []Found, opt MergeOptions) ([]byte, Merg
 			rep.Listed = append(rep.Listed, f.Name)
 		case f.Stale != "":
 			rep.Skipped = append(rep.Skipped, f.Name)
+		case validateName(f.Name) != nil:
+			rep.Invalid = append(rep.Invalid, fmt.Sprintf("%q: %v", f.Name, validateName(f.Name)))
 		default:
 			if disc == nil {
 				disc = addGroup(root, opt)
 			}
 			tags := map[string]string{StatusTag: status}
 			for k, v := range f.Tags {
-				tags[k] = v
+				tags[k] = strings.Map(dropControl, v) // directory data: one line each
 			}
 			disc.Content = append(disc.Content, hostNode(f.Name, tags))
 			rep.Added = append(rep.Added, f.Name)
@@ -283,6 +287,13 @@ func mapValue(m *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+func dropControl(r rune) rune {
+	if unicode.IsControl(r) {
+		return -1
+	}
+	return r
 }
 
 // scalar is a string node, always a string (quoted where YAML would read it

@@ -46,9 +46,10 @@ func TestWriteDiscoveredMerge(t *testing.T) {
 	found := []Found{
 		{Name: "aadc02.emea.contoso.com", Short: "AADC02", Tags: tags()}, // listed by hand
 		{Name: "aadc05.contoso.com", Short: "AADC05", Tags: tags()},      // listed by its short name
-		{Name: "sync01.contoso.com", Short: "SYNC01", Tags: tags("staging_pair", "sync02.contoso.com")},
+		{Name: "sync01.contoso.com", Short: "SYNC01", Tags: tags("staging_pair", "sync02.contoso.com", "note", "two\nlines")},
 		{Name: "sync02.contoso.com", Short: "SYNC02", Tags: tags("staging_pair", "sync01.contoso.com")},
 		{Name: "OLD01", Short: "OLD01", Stale: "computer object not found"},
+		{Name: "bad name.contoso.com", Short: "bad name"},
 	}
 	rep, err := WriteDiscovered(path, found, MergeOptions{Scope: forest, Today: "2026-12-03", Username: `CONTOSO\svc-scan`, Secret: SecretRef{Env: "SCAN_PW"}})
 	if err != nil {
@@ -56,7 +57,7 @@ func TestWriteDiscoveredMerge(t *testing.T) {
 	}
 	if !slices.Equal(rep.Added, []string{"sync01.contoso.com", "sync02.contoso.com"}) ||
 		!slices.Equal(rep.Listed, []string{"aadc02.emea.contoso.com", "aadc05.contoso.com"}) ||
-		!slices.Equal(rep.Skipped, []string{"OLD01"}) || len(rep.Marked) != 0 {
+		!slices.Equal(rep.Skipped, []string{"OLD01"}) || len(rep.Marked) != 0 || len(rep.Invalid) != 1 {
 		t.Fatalf("report %+v", rep)
 	}
 	after, err := Load(path)
@@ -75,7 +76,7 @@ func TestWriteDiscoveredMerge(t *testing.T) {
 	s1 := a["sync01.contoso.com"]
 	if s1.Group != DiscoveredGroup || s1.Username != `CONTOSO\svc-scan` || s1.Secret.Env != "SCAN_PW" ||
 		s1.Tags["tenant"] != "contoso.onmicrosoft.com" || s1.Tags["staging_pair"] != "sync02.contoso.com" || s1.Tags[StatusTag] != "active" ||
-		s1.Tags["owner"] != "identity-team" { // top-level defaults still apply
+		s1.Tags["owner"] != "identity-team" || s1.Tags["note"] != "twolines" { // top-level defaults still apply
 		t.Errorf("sync01: %+v", s1)
 	}
 

@@ -29,7 +29,7 @@ func WriteDiscoverTable(w io.Writer, r *discover.Result) error {
 		}
 		os := strings.TrimSpace(s.OS + " " + s.OSVersion)
 		if err := t.Append(TerminalSafe(s.Host()), TerminalSafe(state), TerminalSafe(os), logon,
-			TerminalSafe(strings.Join(s.Tenants, ", ")), TerminalSafe(strings.Join(s.Accounts, ", "))); err != nil {
+			TerminalSafe(strings.Join(s.Tenants, ", ")), TerminalSafe(accountList(r, s))); err != nil {
 			return err
 		}
 	}
@@ -68,6 +68,21 @@ func WriteDiscoverTable(w io.Writer, r *discover.Result) error {
 		fmt.Fprintf(w, "WARNING: %s\n", TerminalSafe(warn))
 	}
 	return nil
+}
+
+// accountList names a server's connector accounts, marking disabled ones.
+func accountList(r *discover.Result, s discover.Server) string {
+	var out []string
+	for _, name := range s.Accounts {
+		for _, a := range r.Accounts {
+			if a.Name == name && !a.Enabled {
+				name += " (disabled)"
+				break
+			}
+		}
+		out = append(out, name)
+	}
+	return strings.Join(out, ", ")
 }
 
 // WriteDiscoverJSON writes the discovery as indented JSON (strings escaped

@@ -190,5 +190,6 @@ func writeDiscoveredInventory(stderr io.Writer, v *viper.Viper, path string, r *
 	say("already in the inventory; left as it is", rep.Listed)
 	say("not added: stale in AD", rep.Skipped)
 	say("ad_status tag updated", rep.Marked)
+	say("not added: not a valid host name", rep.Invalid)
 	return nil
 }
