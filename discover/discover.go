@@ -248,6 +248,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		s.Stale = staleness(*s, cfg)
 		r.Servers = append(r.Servers, *s)
 	}
+	slices.SortStableFunc(r.Servers, func(a, b Server) int { return strings.Compare(strings.ToLower(a.Host()), strings.ToLower(b.Host())) })
 	r.StagingPairs = stagingPairs(r.Servers)
 	r.Stats = c.stats
 	return r, nil

@@ -104,7 +104,6 @@ func runDiscover(cmd *cobra.Command, _ []string) error {
 		if ctxErr := cmd.Context().Err(); ctxErr != nil {
 			return exitError{results.ExitInterrupted}
 		}
-		logger.Error("discovery failed", "dc", cfg.Host, "error", report.TerminalSafe(err.Error()))
 		return usage("discover: %s", report.TerminalSafe(err.Error()))
 	}
 	logger.Info("discovery finished", "dc", r.DC, "accounts", len(r.Accounts), "servers", len(r.Servers),
