@@ -1,6 +1,9 @@
 package discover
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestParseDescription(t *testing.T) {
 	const tail = " This account must have directory replication permissions in the local Active Directory and write permission on certain attributes to enable Hybrid Deployment."
@@ -42,6 +45,33 @@ func TestFileTime(t *testing.T) {
 	for _, never := range []string{"", "0", "9223372036854775807", "x"} {
 		if fileTime(never) != nil {
 			t.Errorf("%q: want never", never)
+		}
+	}
+}
+
+func TestStaleness(t *testing.T) {
+	now := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	ago := func(days int) *time.Time { t := now.AddDate(0, 0, -days); return &t }
+	cfg := Config{Now: now, StaleAfter: 90 * 24 * time.Hour}
+	gc := cfg
+	gc.GC = true
+	for _, tc := range []struct {
+		name string
+		s    Server
+		cfg  Config
+		want string
+	}{
+		{"active", Server{Found: true, Enabled: true, LastLogon: ago(10)}, cfg, ""},
+		{"missing", Server{}, cfg, "computer object not found in this domain (--gc searches the forest)"},
+		{"missing in the forest", Server{}, gc, "computer object not found"},
+		{"disabled", Server{Found: true, LastLogon: ago(1)}, cfg, "computer account disabled"},
+		{"old logon", Server{Found: true, Enabled: true, LastLogon: ago(120)}, cfg, "computer has not logged on for 120 days"},
+		{"new, no logon yet", Server{Found: true, Enabled: true, Created: ago(3)}, cfg, ""},
+		{"old, never logged on", Server{Found: true, Enabled: true, Created: ago(400)}, cfg, "computer has never logged on"},
+		{"gc without logon time", Server{Found: true, Enabled: true, Created: ago(400)}, gc, ""},
+	} {
+		if got := staleness(tc.s, tc.cfg); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }

@@ -122,6 +122,7 @@ type Server struct {
 	OSVersion   string     `json:"os_version,omitempty"`
 	Enabled     bool       `json:"enabled"`
 	LastLogon   *time.Time `json:"last_logon,omitempty"`
+	Created     *time.Time `json:"created,omitempty"`
 	Accounts    []string   `json:"accounts,omitempty"`
 	Tenants     []string   `json:"tenants,omitempty"`
 	// Stale is why this trace is likely a decommissioned server: computer
@@ -187,7 +188,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	entries, refs, err := c.search(ctx, r.Base, cfg.Filter,
 		[]string{"sAMAccountName", "description", "userAccountControl", "lastLogonTimestamp", "objectClass",
-			"dNSHostName", "operatingSystem", "operatingSystemVersion", "cn"})
+			"dNSHostName", "operatingSystem", "operatingSystemVersion", "cn", "whenCreated"})
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +273,7 @@ func (c *conn) findComputers(ctx context.Context, base string, ss []*Server, r *
 		}
 		filter := "(&(objectCategory=computer)(|" + or.String() + "))"
 		entries, refs, err := c.search(ctx, base, filter,
-			[]string{"cn", "sAMAccountName", "dNSHostName", "operatingSystem", "operatingSystemVersion", "userAccountControl", "lastLogonTimestamp"})
+			[]string{"cn", "sAMAccountName", "dNSHostName", "operatingSystem", "operatingSystemVersion", "userAccountControl", "lastLogonTimestamp", "whenCreated"})
 		if err != nil {
 			return err
 		}
@@ -305,6 +306,9 @@ func fillComputer(s *Server, e *ldap.Entry) {
 	s.OSVersion = e.GetAttributeValue("operatingSystemVersion")
 	s.Enabled = enabled(e)
 	s.LastLogon = fileTime(e.GetAttributeValue("lastLogonTimestamp"))
+	if t, err := time.Parse("20060102150405.0Z0700", e.GetAttributeValue("whenCreated")); err == nil {
+		s.Created = &t
+	}
 }
 
 // staleness says why a server's trace in AD looks decommissioned.
@@ -324,6 +328,8 @@ func staleness(s Server, cfg Config) string {
 		// The global catalog may not carry lastLogonTimestamp (it holds a
 		// partial attribute set): absent there is unknown, not never.
 		return ""
+	case s.LastLogon == nil && s.Created != nil && cfg.Now.Sub(*s.Created) <= cfg.StaleAfter:
+		return "" // a new computer object that has not logged on yet
 	case s.LastLogon == nil:
 		return "computer has never logged on"
 	case cfg.Now.Sub(*s.LastLogon) > cfg.StaleAfter:

@@ -67,7 +67,7 @@ func TestDiscoverCLI(t *testing.T) {
 		if err := json.Unmarshal(data, &r); err != nil {
 			t.Fatal(err)
 		}
-		if len(r.Servers) != 6 || len(r.Accounts) != 7 {
+		if len(r.Servers) != 7 || len(r.Accounts) != 8 {
 			t.Errorf("json: %d servers, %d accounts", len(r.Servers), len(r.Accounts))
 		}
 	})
@@ -79,7 +79,7 @@ func TestDiscoverCLI(t *testing.T) {
 		if res.code != 0 {
 			t.Fatalf("exit %d: %s", res.code, res.stderr)
 		}
-		if v := runCLI(t, "inventory", "validate", "-i", fresh); v.code != 0 || !strings.Contains(v.stdout, "3 hosts, valid") {
+		if v := runCLI(t, "inventory", "validate", "-i", fresh); v.code != 0 || !strings.Contains(v.stdout, "4 hosts, valid") {
 			t.Fatalf("inventory validate: %d %s %s", v.code, v.stdout, v.stderr)
 		}
 		inv, err := inventory.Load(fresh)
@@ -142,8 +142,8 @@ hosts:
 				t.Errorf("%s changed:\n%+v\n%+v", h.Name, h, got.Hosts[0])
 			}
 		}
-		if len(after.Hosts) != 4 {
-			t.Errorf("%d hosts after the merge, want 4: %v", len(after.Hosts), after.Names())
+		if len(after.Hosts) != 5 {
+			t.Errorf("%d hosts after the merge, want 5: %v", len(after.Hosts), after.Names())
 		}
 		data, _ := os.ReadFile(existing)
 		if !strings.Contains(string(data), "# hand-written") {

@@ -19,6 +19,7 @@ import (
 //	MSOL_7c7c7c7c7c7c   Azure AD Connect                  AADC04     stale: last logon 200 days ago
 //	MSOL_8d8d8d8d8d8d   German (localised)                -          reported, no server
 //	MSOL_9e9e9e9e9e9e   Entra Connect, in OU Subsidiary   FABSYNC01  active, tenant fabrikam
+//	MSOL_1f1f1f1f1f1f   Entra Connect                     NEWSYNC01  active: created today, no logon yet
 //
 // plus BulkUsers ordinary users in OU=Bulk (paging: more than one page of
 // 1,000) and the computer objects in CN=Computers and OU=Servers,OU=Tier0.
@@ -26,7 +27,7 @@ const BulkUsers = 1200
 
 // Fixture servers, by expected state.
 var (
-	ActiveServers = []string{"aadc01.aadc.test", "aadc02.aadc.test", "fabsync01.sub.aadc.test"}
+	ActiveServers = []string{"aadc01.aadc.test", "aadc02.aadc.test", "fabsync01.sub.aadc.test", "newsync01.aadc.test"}
 	StaleServers  = map[string]string{"OLDSYNC01": "computer object not found", "AADC03": "computer account disabled", "AADC04": "computer has not logged on for 200 days"}
 	Localised     = "MSOL_8d8d8d8d8d8d"
 )
@@ -71,6 +72,8 @@ func Fixture(now time.Time) string {
 	msol("CN=Users", "8d8d8d8d8d8d", "Von Microsoft Azure Active Directory Connect erstelltes Konto mit der Installationskennung 44444444555566667777888899990000, das für die Synchronisierung mit dem Mandanten konfiguriert ist.")
 	msol("OU=Subsidiary", "9e9e9e9e9e9e", "Account created by Microsoft Entra Connect with installation identifier '55555555666677778888999900001111' running on computer 'FABSYNC01' configured to synchronize to tenant 'fabrikam.onmicrosoft.com'"+tail)
 
+	msol("CN=Users", "1f1f1f1f1f1f", "Account created by Microsoft Entra Connect with installation identifier 66666666777788889999000011112222 running on computer NEWSYNC01 configured to synchronize to tenant northwind.onmicrosoft.com"+tail)
+	computer("CN=Computers", "NEWSYNC01", "newsync01.aadc.test", 4096, time.Time{})
 	computer("CN=Computers", "AADC01", "aadc01.aadc.test", 4096, now.Add(-3*day))
 	computer("OU=Servers,OU=Tier0", "AADC02", "aadc02.aadc.test", 4096, now.Add(-5*day))
 	computer("CN=Computers", "AADC03", "aadc03.aadc.test", 4098, now.Add(-2*day))
