@@ -127,8 +127,8 @@ func TestDiscoverSamba(t *testing.T) {
 			if localised == nil || localised.Problem == "" || localised.Named != nil {
 				t.Errorf("localised account not reported with a problem: %+v", localised)
 			}
-			if len(r.Accounts) != 8 {
-				t.Errorf("%d accounts, want 8", len(r.Accounts))
+			if len(r.Accounts) != 9 {
+				t.Errorf("%d accounts, want 9", len(r.Accounts))
 			}
 			want := []string{"aadc01.aadc.test", "aadc02.aadc.test"}
 			if got := r.StagingPairs["contoso.onmicrosoft.com"]; !slices.Equal(got, want) || len(r.StagingPairs) != 1 {

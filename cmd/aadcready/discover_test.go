@@ -62,12 +62,15 @@ func TestDiscoverCLI(t *testing.T) {
 				t.Errorf("table lacks %q:\n%s", want, res.stdout)
 			}
 		}
+		if strings.ContainsAny(res.stdout+res.stderr, "\x1b\x07") || !strings.Contains(res.stdout, sambadc.Hostile) {
+			t.Errorf("directory text reached the terminal unneutralised, or the hostile account is not listed:\n%q", res.stdout)
+		}
 		var r discover.Result
 		data, _ := os.ReadFile(jsonPath)
 		if err := json.Unmarshal(data, &r); err != nil {
 			t.Fatal(err)
 		}
-		if len(r.Servers) != 7 || len(r.Accounts) != 8 {
+		if len(r.Servers) != 7 || len(r.Accounts) != 9 {
 			t.Errorf("json: %d servers, %d accounts", len(r.Servers), len(r.Accounts))
 		}
 	})

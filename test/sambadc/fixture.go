@@ -20,6 +20,7 @@ import (
 //	MSOL_8d8d8d8d8d8d   German (localised)                -          reported, no server
 //	MSOL_9e9e9e9e9e9e   Entra Connect, in OU Subsidiary   FABSYNC01  active, tenant fabrikam
 //	MSOL_1f1f1f1f1f1f   Entra Connect                     NEWSYNC01  active: created today, no logon yet
+//	MSOL_2e2e2e2e2e2e   terminal escapes in the name      -          reported (Hostile), no server
 //
 // plus BulkUsers ordinary users in OU=Bulk (paging: more than one page of
 // 1,000) and the computer objects in CN=Computers and OU=Servers,OU=Tier0.
@@ -30,6 +31,7 @@ var (
 	ActiveServers = []string{"aadc01.aadc.test", "aadc02.aadc.test", "fabsync01.sub.aadc.test", "newsync01.aadc.test"}
 	StaleServers  = map[string]string{"OLDSYNC01": "computer object not found", "AADC03": "computer account disabled", "AADC04": "computer has not logged on for 200 days"}
 	Localised     = "MSOL_8d8d8d8d8d8d"
+	Hostile       = "MSOL_2e2e2e2e2e2e"
 )
 
 // Fixture returns the LDIF of the fixture directory, with logon times
@@ -73,6 +75,9 @@ func Fixture(now time.Time) string {
 	msol("OU=Subsidiary", "9e9e9e9e9e9e", "Account created by Microsoft Entra Connect with installation identifier '55555555666677778888999900001111' running on computer 'FABSYNC01' configured to synchronize to tenant 'fabrikam.onmicrosoft.com'"+tail)
 
 	msol("CN=Users", "1f1f1f1f1f1f", "Account created by Microsoft Entra Connect with installation identifier 66666666777788889999000011112222 running on computer NEWSYNC01 configured to synchronize to tenant northwind.onmicrosoft.com"+tail)
+	hostile := "\x1b[2J\x1b[31mAccount created by Microsoft Entra Connect running on computer EVIL\x1b]0;owned\x07 configured to synchronize to tenant =cmd|' /C calc'!A0"
+	entry("CN="+Hostile+",CN=Users,"+BaseDN, "objectClass: user", "sAMAccountName: "+Hostile, "userAccountControl: 66048",
+		"description:: "+base64.StdEncoding.EncodeToString([]byte(hostile)))
 	computer("CN=Computers", "NEWSYNC01", "newsync01.aadc.test", 4096, time.Time{})
 	computer("CN=Computers", "AADC01", "aadc01.aadc.test", 4096, now.Add(-3*day))
 	computer("OU=Servers,OU=Tier0", "AADC02", "aadc02.aadc.test", 4096, now.Add(-5*day))
