@@ -167,6 +167,9 @@ func bindError(addr string, cfg Config, err error) error {
 		case ldap.LDAPResultStrongAuthRequired, ldap.LDAPResultConfidentialityRequired:
 			return &Error{Kind: KindLogon, Msg: fmt.Sprintf("%s refuses a simple bind without TLS (use --tls ldaps or starttls)", addr), Err: err}
 		case ldap.ErrorNetwork:
+			if timedOut(err) {
+				return &Error{Kind: KindTimeout, Msg: fmt.Sprintf("%s did not answer the bind within %s (--query-timeout)", addr, cfg.QueryTimeout), Err: err}
+			}
 			return &Error{Kind: KindUnreachable, Msg: fmt.Sprintf("%s closed the connection during the bind", addr), Err: err}
 		}
 	}
@@ -237,7 +240,7 @@ func searchError(ctx context.Context, base, filter string, timeout time.Duration
 			to := referralURLs(le.Packet)
 			return &Error{Kind: KindReferral, Msg: fmt.Sprintf("the domain controller does not hold %q and referred to %s: point --dc at a domain controller of that domain, or use --gc", base, strings.Join(to, ", ")), Err: err}
 		case ldap.LDAPResultTimeLimitExceeded, ldap.ErrorNetwork:
-			if strings.Contains(le.Error(), "timeout") || le.ResultCode == ldap.LDAPResultTimeLimitExceeded {
+			if timedOut(err) || le.ResultCode == ldap.LDAPResultTimeLimitExceeded {
 				return &Error{Kind: KindTimeout, Msg: fmt.Sprintf("search of %q with %s took longer than %s (--query-timeout)", base, filter, timeout), Err: err}
 			}
 		case ldap.LDAPResultNoSuchObject:
@@ -246,6 +249,10 @@ func searchError(ctx context.Context, base, filter string, timeout time.Duration
 	}
 	return &Error{Kind: KindLDAP, Msg: fmt.Sprintf("search of %q with %s failed", base, filter), Err: err}
 }
+
+// timedOut recognises go-ldap's request timeout, which it reports as a
+// network error with this text only.
+func timedOut(err error) bool { return strings.Contains(err.Error(), "timed out") }
 
 // referralURLs digs the referral URIs out of an LDAPResult (RFC 4511
 // 4.1.10: [3] context tag after the diagnostic message). go-ldap keeps

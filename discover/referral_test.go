@@ -22,3 +22,15 @@ func TestReferralIsAnError(t *testing.T) {
 		t.Fatalf("got %v, want a referral error naming where it points", err)
 	}
 }
+
+func TestQueryDeadline(t *testing.T) {
+	host, port, _ := net.SplitHostPort(ldapreferral.StartSilent(t))
+	p, _ := strconv.Atoi(port)
+	// Without the deadline this would wait for the test binary's timeout.
+	_, err := Run(context.Background(), Config{Host: host, Port: p, TLS: TLSNone, Username: "u@contoso.com", Password: "x",
+		QueryTimeout: 500 * time.Millisecond})
+	var de *Error
+	if !errors.As(err, &de) || de.Kind != KindTimeout || !strings.Contains(err.Error(), "--query-timeout") {
+		t.Fatalf("got %v, want a timeout naming --query-timeout", err)
+	}
+}

@@ -18,7 +18,13 @@ const Referral = "ldap://emea.contoso.com/DC=emea,DC=contoso,DC=com"
 // responder plays that part of a DC: bind accepted, rootDSE answered, every
 // other search referred elsewhere (RFC 4511 4.1.10). Start returns its
 // address; it listens on plain LDAP until the test ends.
-func Start(t testing.TB) string {
+func Start(t testing.TB) string { return start(t, false) }
+
+// StartSilent is Start's responder that never answers a search other than
+// the rootDSE's: a DC that hangs, for deadlines.
+func StartSilent(t testing.TB) string { return start(t, true) }
+
+func start(t testing.TB, silent bool) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -31,13 +37,13 @@ func Start(t testing.TB) string {
 			if err != nil {
 				return
 			}
-			go serveReferrals(c)
+			go serve(c, silent)
 		}
 	}()
 	return ln.Addr().String()
 }
 
-func serveReferrals(c net.Conn) {
+func serve(c net.Conn, silent bool) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	for {
@@ -56,7 +62,9 @@ func serveReferrals(c net.Conn) {
 				_, _ = c.Write(ldapResult(id, 5, 0, nil).Bytes())
 				continue
 			}
-			_, _ = c.Write(ldapResult(id, 5, 10, []string{Referral}).Bytes())
+			if !silent {
+				_, _ = c.Write(ldapResult(id, 5, 10, []string{Referral}).Bytes())
+			}
 		default: // unbind and the rest
 			return
 		}
