@@ -75,3 +75,32 @@ func TestStaleness(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkParseDescription(b *testing.B) {
+	const d = "Account created by Microsoft Azure Active Directory Connect with installation identifier 6f1c0e3a9b2d4c8e8a7b6c5d4e3f2a1b running on computer AADC01 configured to synchronize to tenant contoso.onmicrosoft.com. This account must have directory replication permissions in the local Active Directory and write permission on certain attributes to enable Hybrid Deployment."
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := ParseDescription(d); !ok {
+			b.Fatal("not parsed")
+		}
+	}
+}
+
+// FuzzParseDescription: a description is whatever anyone with write access
+// to a user object put there. Parsing never panics, and a name it returns
+// is one a host name can be.
+func FuzzParseDescription(f *testing.F) {
+	f.Add("Account created by Microsoft Entra Connect with installation identifier '0a1b2c3d4e5f60718293a4b5c6d7e8f9' running on computer 'SYNC-02' configured to synchronize to tenant 'fabrikam.onmicrosoft.com'.")
+	f.Add("running on computer AADC01 configured to synchronize to tenant x.onmicrosoft.com")
+	f.Add("running on computer '' configured")
+	f.Add("Von Microsoft Azure Active Directory Connect erstelltes Konto")
+	f.Fuzz(func(t *testing.T, d string) {
+		w, ok := ParseDescription(d)
+		if ok && !validComputer(w.Computer) {
+			t.Fatalf("computer %q from %q", w.Computer, d)
+		}
+		if !ok && w != (Wording{}) {
+			t.Fatalf("not ok but %+v", w)
+		}
+	})
+}

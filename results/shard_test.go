@@ -79,3 +79,27 @@ func TestJoin(t *testing.T) {
 		t.Errorf("mismatch %q", m)
 	}
 }
+
+// BenchmarkJoin4x2500 joins four shard runs of a 10,000-host fleet.
+func BenchmarkJoin4x2500(b *testing.B) {
+	runs := make([]*Run, 4)
+	labels := make([]string, 4)
+	for i := range runs {
+		runs[i] = &Run{Shard: &Shard{i, 4}, Finished: time.Date(2026, 12, 3, i, 0, 0, 0, time.UTC)}
+		labels[i] = fmt.Sprintf("shard-%d", i)
+	}
+	for n := range 10000 {
+		name := fmt.Sprintf("aadc%05d.contoso.com", n)
+		for i := range runs {
+			if (Shard{i, 4}).Has(name) {
+				runs[i].Hosts = append(runs[i].Hosts, Host{Name: name, Verdict: catalog.VerdictOK})
+			}
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := Join(runs, labels); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
