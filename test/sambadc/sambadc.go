@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux
 
 // Package sambadc runs a real Samba Active Directory domain controller for
 // tests: provisioned into a temporary directory, populated from LDIF while
@@ -129,7 +129,10 @@ func Start(ctx context.Context, dir, ip, ldif string, extra ...string) (*DC, err
 	dc.out = &bytes.Buffer{}
 	dc.cmd = exec.Command(tool("samba"), "-i", "-s", filepath.Join(dir, "etc", "smb.conf"))
 	dc.cmd.Stdout, dc.cmd.Stderr = dc.out, dc.out
-	dc.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Stop ends its prefork workers too
+	// Its own process group, so Stop ends the prefork workers too; and
+	// SIGTERM if the test binary dies first (a test timeout), so no DC is
+	// left behind on the shared machine.
+	dc.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := dc.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting samba: %w", err)
 	}
