@@ -130,10 +130,10 @@ func (r *Run) ExitCode() int {
 	if r.Interrupted {
 		return ExitInterrupted
 	}
-	code := ExitOK
 	if len(r.MissingShards) > 0 {
 		return ExitNotChecked // the hosts of a missing shard were not checked
 	}
+	code := ExitOK
 	for _, h := range r.Hosts {
 		switch {
 		case h.Verdict.CouldNotCheck():
