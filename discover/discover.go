@@ -168,6 +168,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.TLS == TLSNone {
 		r.Warnings = append(r.Warnings, "plain LDAP (--tls none): the bind password and every answer crossed the network unencrypted")
 	}
+	if c.legacyCN {
+		r.Warnings = append(r.Warnings, "the DC's certificate names it only in its Common Name, without a subjectAltName (as Samba's self-generated certificate does); it was accepted because it chains to a trusted CA and the name matches. Give the DC a certificate with a subjectAltName")
+	}
 	root, err := c.rootDSE(ctx)
 	if err != nil {
 		return nil, err

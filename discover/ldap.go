@@ -50,9 +50,10 @@ func (e *Error) Unwrap() error { return e.Err }
 const PageSize = 1000
 
 type conn struct {
-	l       *ldap.Conn
-	timeout time.Duration
-	stats   Stats
+	l        *ldap.Conn
+	timeout  time.Duration
+	stats    Stats
+	legacyCN bool // the certificate names the DC only in its Common Name
 }
 
 func (c *conn) close() { _ = c.l.Close() }
@@ -61,7 +62,8 @@ func (c *conn) close() { _ = c.l.Close() }
 // refused password is never retried (one failed logon per run).
 func connect(ctx context.Context, cfg Config) (*conn, error) {
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.port()))
-	tc, err := tlsConfig(cfg)
+	var legacyCN bool
+	tc, err := tlsConfig(cfg, &legacyCN)
 	if err != nil {
 		return nil, err
 	}
@@ -107,30 +109,71 @@ func connect(ctx context.Context, cfg Config) (*conn, error) {
 		return nil, bindError(addr, cfg, err)
 	}
 	ok = true
+	c.legacyCN = legacyCN
 	return c, nil
 }
 
-func tlsConfig(cfg Config) (*tls.Config, error) {
+// tlsConfig verifies the DC's certificate against the system roots and
+// --ca-file. legacyCN is set when the certificate names the DC only in its
+// subject's Common Name (no subjectAltName), as Samba's self-generated
+// certificate does: Go's verifier no longer reads the Common Name, so that
+// one case is checked here, the chain still verified in full.
+func tlsConfig(cfg Config, legacyCN *bool) (*tls.Config, error) {
 	name := cfg.ServerName
 	if name == "" {
 		name = cfg.Host
 	}
-	tc := &tls.Config{ServerName: name, MinVersion: tls.VersionTLS12}
+	var roots *x509.CertPool // nil: the system's
 	if cfg.CAFile != "" {
 		pem, err := os.ReadFile(cfg.CAFile)
 		if err != nil {
 			return nil, &Error{Kind: KindUsage, Msg: "--ca-file", Err: err}
 		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
+		if roots, err = x509.SystemCertPool(); err != nil {
+			roots = x509.NewCertPool()
 		}
-		if !pool.AppendCertsFromPEM(pem) {
+		if !roots.AppendCertsFromPEM(pem) {
 			return nil, &Error{Kind: KindUsage, Msg: fmt.Sprintf("--ca-file %s holds no PEM certificate", cfg.CAFile)}
 		}
-		tc.RootCAs = pool
 	}
-	return tc, nil
+	verify := func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("the server sent no certificate")
+		}
+		leaf := cs.PeerCertificates[0]
+		opts := x509.VerifyOptions{Roots: roots, DNSName: name, Intermediates: x509.NewCertPool()}
+		for _, c := range cs.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(c)
+		}
+		_, err := leaf.Verify(opts)
+		var he x509.HostnameError
+		if errors.As(err, &he) {
+			// Go checks the name before the chain: an untrusted chain is
+			// the more basic problem, so it is the one reported.
+			opts.DNSName = ""
+			_, chainErr := leaf.Verify(opts)
+			switch {
+			case chainErr != nil:
+				err = chainErr
+			case len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) == 0 && leaf.Subject.CommonName != "" &&
+				strings.EqualFold(leaf.Subject.CommonName, name):
+				*legacyCN = true
+				return nil
+			}
+		}
+		if err != nil {
+			return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+		}
+		return nil
+	}
+	return &tls.Config{
+		ServerName: name,
+		MinVersion: tls.VersionTLS12,
+		// Not skipped: VerifyConnection does the whole verification (chain
+		// and name) itself, to accept the one legacy form above.
+		InsecureSkipVerify: true,
+		VerifyConnection:   verify,
+	}, nil
 }
 
 func tlsError(addr string, err error) error {
@@ -145,7 +188,8 @@ func tlsError(addr string, err error) error {
 		return &Error{Kind: KindUntrusted, Msg: fmt.Sprintf("the certificate of %s is not for this name (give --server-name with the name it was issued to)", addr), Err: err}
 	case errors.As(err, &unknown), errors.As(err, &invalid), errors.As(err, &verify):
 		return &Error{Kind: KindUntrusted, Msg: fmt.Sprintf("the certificate of %s is not trusted (give its CA with --ca-file)", addr), Err: err}
-	case strings.Contains(err.Error(), "x509: certificate is valid for"), strings.Contains(err.Error(), "x509: certificate relies on legacy Common Name"):
+	case strings.Contains(err.Error(), "x509: certificate is valid for"), strings.Contains(err.Error(), "x509: certificate relies on legacy Common Name"),
+		strings.Contains(err.Error(), "x509: cannot validate certificate for"):
 		// go-ldap's StartTLS keeps only the message of the handshake error.
 		return &Error{Kind: KindUntrusted, Msg: fmt.Sprintf("the certificate of %s is not for this name (give --server-name with the name it was issued to)", addr), Err: err}
 	case strings.Contains(err.Error(), "x509: negative serial number"):

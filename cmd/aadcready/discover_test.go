@@ -39,7 +39,7 @@ func TestDiscoverCLI(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dc, err := sambadc.Start(ctx, t.TempDir(), "127.0.12.2", sambadc.Fixture(time.Now()))
+	dc, err := sambadc.Start(ctx, t.TempDir(), "127.0.12.2", sambadc.Fixture(time.Now()), sambadc.OwnCertificate)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,10 +63,25 @@ func tool(name string) string {
 	return "/usr/sbin/" + name
 }
 
+// Certificates a DC can serve LDAPS with.
+type Certificate int
+
+const (
+	// SambaCertificate is the one Samba generates at its first start: a
+	// CA (CAFile) and a server certificate naming ServerName only in its
+	// Common Name, with a negative serial number, as in labs and small
+	// sites that never replaced it.
+	SambaCertificate Certificate = iota
+	// OwnCertificate is a server certificate for ServerName with a
+	// subjectAltName, from a CA the harness makes: what a DC enrolled from
+	// an enterprise CA has.
+	OwnCertificate
+)
+
 // Start provisions a DC in dir listening on ip (a 127.x.y.z address not
 // used by another test package), adds ldif (entries under BaseDN) and starts
-// it. extra are smb.conf options ("name = value").
-func Start(ctx context.Context, dir, ip, ldif string, extra ...string) (*DC, error) {
+// it, serving LDAPS with cert.
+func Start(ctx context.Context, dir, ip, ldif string, cert Certificate) (*DC, error) {
 	if err := Available(); err != nil {
 		return nil, err
 	}
@@ -74,14 +89,7 @@ func Start(ctx context.Context, dir, ip, ldif string, extra ...string) (*DC, err
 		c.Close()
 		return nil, fmt.Errorf("something already listens on %s:636 (another Samba?); pick another loopback address", ip)
 	}
-	dc := &DC{Dir: dir, IP: ip, CAFile: filepath.Join(dir, "ca.pem")}
-	// Samba's self-generated certificate has a negative serial number,
-	// which Go's x509 refuses to parse since Go 1.23: the harness makes its
-	// own CA and server certificate (for ServerName) instead.
-	certFile, keyFile := filepath.Join(dir, "dc-cert.pem"), filepath.Join(dir, "dc-key.pem")
-	if err := writeCerts(dc.CAFile, certFile, keyFile); err != nil {
-		return nil, err
-	}
+	dc := &DC{Dir: dir, IP: ip, CAFile: filepath.Join(dir, "private", "tls", "ca.pem")}
 	opts := []string{
 		"interfaces = " + ip + "/8", // with a mask Samba takes the address as given: it need not be on an interface
 		"bind interfaces only = yes",
@@ -92,11 +100,15 @@ func Start(ctx context.Context, dir, ip, ldif string, extra ...string) (*DC, err
 		"logging = file",
 		"netbios name = DC1",
 		"tls enabled = yes",
-		"tls certfile = " + certFile,
-		"tls keyfile = " + keyFile,
-		"tls cafile = " + dc.CAFile,
 	}
-	opts = append(opts, extra...)
+	if cert == OwnCertificate {
+		dc.CAFile = filepath.Join(dir, "ca.pem")
+		certFile, keyFile := filepath.Join(dir, "dc-cert.pem"), filepath.Join(dir, "dc-key.pem")
+		if err := writeCerts(dc.CAFile, certFile, keyFile); err != nil {
+			return nil, err
+		}
+		opts = append(opts, "tls certfile = "+certFile, "tls keyfile = "+keyFile, "tls cafile = "+dc.CAFile)
+	}
 	args := []string{"domain", "provision", "--use-rfc2307", "--server-role=dc", "--dns-backend=SAMBA_INTERNAL",
 		"--realm=" + Realm, "--domain=" + NetBIOSDomain, "--adminpass=" + AdminPassword,
 		"--targetdir=" + dir, "--host-ip=" + ip}
@@ -145,7 +157,7 @@ func Start(ctx context.Context, dir, ip, ldif string, extra ...string) (*DC, err
 	return dc, nil
 }
 
-// waitReady waits until LDAPS answers.
+// waitReady waits until LDAPS answers and the CA file is there.
 func (dc *DC) waitReady(ctx context.Context) error {
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
@@ -161,7 +173,9 @@ func (dc *DC) waitReady(ctx context.Context) error {
 			continue
 		}
 		c.Close()
-		return nil
+		if _, err := os.Stat(dc.CAFile); err == nil { // Samba writes its own before it listens
+			return nil
+		}
 	}
 	return fmt.Errorf("samba did not listen on %s:636 within 90s\n%s", dc.IP, tail(dc.out.Bytes()))
 }
