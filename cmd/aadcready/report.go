@@ -132,6 +132,7 @@ func loadJoined(stderr io.Writer, args []string, outDir string, rescore bool) (*
 	if err != nil {
 		return nil, usageError{err}
 	}
+	fmt.Fprintf(stderr, "aadcready: joined %d runs: %d hosts\n", len(runs), len(run.Hosts))
 	for _, n := range notes {
 		fmt.Fprintf(stderr, "aadcready: %s\n", report.TerminalSafe(n))
 	}
