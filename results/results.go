@@ -62,6 +62,10 @@ type Host struct {
 	Auth    string            `json:"auth"`
 	Group   string            `json:"group,omitempty"`
 	Tags    map[string]string `json:"tags,omitempty"`
+	// InventoryPos is the host's place (from 1) in the whole inventory,
+	// recorded by a sharded scan so that joined shards keep the order of
+	// one scan.
+	InventoryPos int `json:"inventory_pos,omitempty"`
 
 	Verdict  catalog.Verdict `json:"verdict"`
 	Score    *int            `json:"score"`

@@ -74,11 +74,34 @@ func Mismatch(runs []*Run, labels []string) string {
 	return strings.Join(diffs, "; ")
 }
 
+// hostOrder is the order of a joined run: the inventory's when every run is
+// a shard of the same inventory (each host records its place), else by name.
+func hostOrder(runs []*Run) func(a, b Host) int {
+	byName := func(a, b Host) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) }
+	for _, r := range runs {
+		if r.Shard == nil || r.Inventory != runs[0].Inventory {
+			return byName
+		}
+		for _, h := range r.Hosts {
+			if h.InventoryPos == 0 {
+				return byName
+			}
+		}
+	}
+	return func(a, b Host) int {
+		if a.InventoryPos != b.InventoryPos {
+			return a.InventoryPos - b.InventoryPos
+		}
+		return byName(a, b)
+	}
+}
+
 // Join makes one run of the runs of parts of a fleet (shards, network
 // zones), with Merge: a host in more than one run keeps the result of the
 // run that finished last (a note says so). Missing shards (runs recorded
 // as i/N with an i absent) are listed in MissingShards, and the runs in
-// MergedFrom. Hosts are sorted by name, whatever order the runs came in.
+// MergedFrom. Hosts are in inventory order when the runs are shards of one
+// inventory, else sorted by name, whatever order the runs came in.
 func Join(runs []*Run, labels []string) (*Run, []string, error) {
 	if len(runs) == 0 {
 		return nil, nil, fmt.Errorf("no runs to join")
@@ -151,7 +174,7 @@ func Join(runs []*Run, labels []string) (*Run, []string, error) {
 	}
 	out.DurationMS = out.Finished.Sub(out.Started).Milliseconds()
 	out.MergeNotes = notes
-	slices.SortStableFunc(out.Hosts, func(a, b Host) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	slices.SortStableFunc(out.Hosts, hostOrder(runs))
 	out.Summarize()
 	return &out, notes, nil
 }

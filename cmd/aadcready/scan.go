@@ -203,6 +203,7 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 	if err != nil {
 		return err
 	}
+	whole := inv.Names()
 	inv, shard, err := pickShard(v, inv)
 	if err != nil {
 		return err
@@ -296,7 +297,10 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 	if resumed != nil {
 		run = withResumed(run, resumed, opt, order)
 	}
-	run.Shard = shard
+	if shard != nil {
+		run.Shard = shard
+		recordPositions(run, whole)
+	}
 	logger.Info("scan finished", "hosts", len(run.Hosts), "interrupted", run.Interrupted, "duration_ms", run.DurationMS)
 	return finish(stdout, stderr, v, run, cat, out, since, logger, policy)
 }

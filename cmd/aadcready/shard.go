@@ -64,3 +64,15 @@ func pickShard(v *viper.Viper, inv *inventory.Inventory) (*inventory.Inventory, 
 	picked, _ := inv.Only(names)
 	return picked, &sh, nil
 }
+
+// recordPositions gives each host of a shard's run its place in the whole
+// inventory (order), so the joined shards read like one scan.
+func recordPositions(run *results.Run, order []string) {
+	pos := make(map[string]int, len(order))
+	for i, n := range order {
+		pos[strings.ToLower(n)] = i + 1
+	}
+	for i := range run.Hosts {
+		run.Hosts[i].InventoryPos = pos[strings.ToLower(run.Hosts[i].Name)]
+	}
+}
