@@ -17,7 +17,8 @@ import (
 
 func newReportCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "report RUN [RUN...]",
+		Use:     "report RUN [RUN...]",
+		Aliases: []string{"merge"}, // aadcready merge RUN...: the same join
 		Short: "Re-render and re-score saved runs (one, or the shards of a fleet joined) without contacting any host",
 		Long: `Render a saved run again: the table on stdout and, on request, the change-board CSV
 (--csv), the per-check CSV (--checks-csv), the run document (--json) and the HTML report
@@ -29,7 +30,7 @@ the run's own date) and with --waivers FILE (default: the waivers the run record
 that "what breaks by 2027-04-07?" or "does the new waiver file do what we want?" needs no
 rescan. Hosts that could not be scanned (unreachable, cancelled) keep their failure.
 
-Several RUNs are joined into one: the shards of a sharded scan (scan --shard i/N) or the
+Several RUNs are joined into one (also as "aadcready merge RUN..."): the shards of a sharded scan (scan --shard i/N) or the
 runs of several jump boxes or network zones. Runs judged with another catalog or as-of
 date are refused unless --rescore (every host is then judged as of --as-of, default the
 latest run's date). A shard none of the runs covers is reported (and exits 2: its hosts
@@ -47,7 +48,7 @@ replace the same hosts of RUN (a host the rescan did not finish keeps RUN's resu
 	}
 	f := cmd.Flags()
 	f.String("out", "", "the folder of runs that \"latest\" or a run folder name refers to")
-	f.String("merge", "", "merge this rescan into RUN (its hosts replace RUN's)")
+	f.StringArray("merge", nil, "merge this rescan into RUN (its hosts replace RUN's); once")
 	f.String("as-of", "", "judge deadlines and waiver expiry as of this date (YYYY-MM-DD; default: the run's date)")
 	f.String("waivers", "", "apply this waiver file instead of the waivers the run recorded")
 	f.String("since", "", "compare with this earlier run and print what changed")
@@ -73,7 +74,12 @@ func runReport(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	if m := v.GetString("merge"); m != "" {
+	merges := v.GetStringSlice("merge")
+	if len(merges) > 1 {
+		return usage("--merge takes one rescan; to join the runs of several shards or runners, give them all as RUN arguments")
+	}
+	if len(merges) == 1 {
+		m := merges[0]
 		rescan, ref, err := runstore.Load(m, outDir)
 		if err != nil {
 			return usage("--merge: %v", err)

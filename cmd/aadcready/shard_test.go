@@ -173,3 +173,30 @@ func TestShardsJoinedEqualOneScan(t *testing.T) {
 		}
 	}
 }
+
+// `aadcready merge` is report's other name; --merge stays the one-rescan
+// flag and refuses a second value rather than dropping it.
+func TestMergeCommandIsReport(t *testing.T) {
+	f := startFleet(t, simHost("aadc-a.contoso.test", "ws2019-v2-current", "Pw-1"), simHost("aadc-b.contoso.test", "ws2016-v2-old", "Pw-1"))
+	t.Setenv(testPasswordEnv, "Pw-1")
+	dir := t.TempDir()
+	var runs []string
+	for i := range 2 {
+		js := filepath.Join(dir, fmt.Sprintf("s%d.json", i))
+		if r := runCLI(t, "scan", "-i", f.inv, "--shard", fmt.Sprintf("%d/2", i), "--json", js, "--progress=false"); r.code == 3 {
+			t.Fatal(r.stderr)
+		}
+		runs = append(runs, js)
+	}
+	joined := filepath.Join(dir, "joined.json")
+	r := runCLI(t, append([]string{"merge", "--json", joined}, runs...)...)
+	if r.code == 3 || !strings.Contains(r.stderr, "joined 2 runs: 2 hosts") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if run := readRun(t, joined); len(run.Hosts) != 2 || len(run.MergedFrom) != 2 {
+		t.Errorf("joined %d hosts from %d runs", len(run.Hosts), len(run.MergedFrom))
+	}
+	if r := runCLI(t, "report", runs[0], "--merge", runs[1], "--merge", runs[1]); r.code != 3 || !strings.Contains(r.stderr, "--merge takes one rescan") {
+		t.Errorf("two --merge: exit %d: %s", r.code, r.stderr)
+	}
+}
