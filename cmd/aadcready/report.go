@@ -19,7 +19,7 @@ func newReportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "report RUN [RUN...]",
 		Aliases: []string{"merge"}, // aadcready merge RUN...: the same join
-		Short: "Re-render and re-score saved runs (one, or the shards of a fleet joined) without contacting any host",
+		Short:   "Re-render and re-score saved runs (one, or the shards of a fleet joined) without contacting any host",
 		Long: `Render a saved run again: the table on stdout and, on request, the change-board CSV
 (--csv), the per-check CSV (--checks-csv), the run document (--json) and the HTML report
 (--html). RUN is a run folder, DIR/latest, "latest" (or a run folder name) with --out DIR,
