@@ -3,6 +3,8 @@ package discover
 import (
 	"testing"
 	"time"
+
+	"github.com/go-ldap/ldap/v3"
 )
 
 func TestParseDescription(t *testing.T) {
@@ -103,4 +105,25 @@ func FuzzParseDescription(f *testing.F) {
 			t.Fatalf("not ok but %+v", w)
 		}
 	})
+}
+
+func TestMatchesComputer(t *testing.T) {
+	entry := func(sam, dns string) *ldap.Entry {
+		return ldap.NewEntry("CN=x", map[string][]string{"sAMAccountName": {sam}, "dNSHostName": {dns}})
+	}
+	for _, tc := range []struct {
+		name string
+		e    *ldap.Entry
+		want bool
+	}{
+		{"AADC01", entry("aadc01$", "aadc01.contoso.com"), true},
+		{"AADC01", entry("AADC011$", ""), false},
+		{"aadc01.contoso.com", entry("AADC01$", "AADC01.contoso.com"), true},
+		{"aadc01.contoso.com", entry("AADC01$", "aadc01.fabrikam.com"), false},
+		{"aadc01.contoso.com", entry("AADC01$", ""), true},
+	} {
+		if got := matchesComputer(tc.name, tc.e); got != tc.want {
+			t.Errorf("%s vs %v: %v", tc.name, tc.e.Attributes, got)
+		}
+	}
 }

@@ -293,11 +293,19 @@ func (c *conn) findComputers(ctx context.Context, base string, ss []*Server, r *
 	return nil
 }
 
+// matchesComputer: a NetBIOS name matches sAMAccountName; a DNS name
+// matches dNSHostName, or the first label when the object has no
+// dNSHostName (pre-staged, or never registered).
 func matchesComputer(name string, e *ldap.Entry) bool {
-	if strings.Contains(name, ".") {
-		return strings.EqualFold(e.GetAttributeValue("dNSHostName"), name)
+	sam := strings.TrimSuffix(e.GetAttributeValue("sAMAccountName"), "$")
+	short, _, isDNS := strings.Cut(name, ".")
+	if !isDNS {
+		return strings.EqualFold(sam, name)
 	}
-	return strings.EqualFold(strings.TrimSuffix(e.GetAttributeValue("sAMAccountName"), "$"), name)
+	if dns := e.GetAttributeValue("dNSHostName"); dns != "" {
+		return strings.EqualFold(dns, name)
+	}
+	return strings.EqualFold(sam, short)
 }
 
 func fillComputer(s *Server, e *ldap.Entry) {
