@@ -38,7 +38,8 @@ rewritten) is listed with its text, never dropped.
 The connection is LDAPS (636) by default, or StartTLS on 389 (--tls starttls); the
 certificate is verified (--ca-file adds a CA, --server-name the name to check). --tls none
 sends the password readably and is shown as a warning. --gc searches the global
-catalog (3269/3268): every domain of the forest. The bind is a simple bind, tried once.
+catalog (3269/3268): every domain of the forest. The bind is a simple bind over TLS, tried
+once (Kerberos/GSSAPI binds will come with the tool's Kerberos support).
 Installs with a custom connector account leave no MSOL_ account: use --filter (it may
 match computer objects directly) and --base.
 
