@@ -157,8 +157,9 @@ type Omission struct {
 	Topic, Reason, Source string
 }
 
-// Deadline is a date on the report's timeline.
-type Deadline struct {
+// DatedGroup is a date on the report's timeline: the requirements that
+// take effect that day.
+type DatedGroup struct {
 	Date     time.Time
 	Title    string
 	CheckIDs []string
@@ -183,21 +184,21 @@ var embedded []byte
 func Load() (*Catalog, error) { return Parse(embedded) }
 
 // Dated returns the dated requirements grouped by date, earliest first.
-func (c *Catalog) Dated() []Deadline {
-	var out []Deadline
+func (c *Catalog) Dated() []DatedGroup {
+	var out []DatedGroup
 	for _, r := range c.Requirements {
 		if r.Effective.IsZero() {
 			continue
 		}
-		i := slices.IndexFunc(out, func(d Deadline) bool { return d.Date.Equal(r.Effective) })
+		i := slices.IndexFunc(out, func(d DatedGroup) bool { return d.Date.Equal(r.Effective) })
 		if i < 0 {
-			out = append(out, Deadline{Date: r.Effective, Title: r.Title})
+			out = append(out, DatedGroup{Date: r.Effective, Title: r.Title})
 			i = len(out) - 1
 		} else {
 			out[i].Title += "; " + r.Title
 		}
 		out[i].CheckIDs = append(out[i].CheckIDs, r.ID)
 	}
-	slices.SortStableFunc(out, func(a, b Deadline) int { return a.Date.Compare(b.Date) })
+	slices.SortStableFunc(out, func(a, b DatedGroup) int { return a.Date.Compare(b.Date) })
 	return out
 }

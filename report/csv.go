@@ -20,7 +20,7 @@ var HostColumns = []string{
 	"host", "address", "group", "verdict", "next_step", "score", "blocking_checks", "reason",
 	"os", "os_build", "aadc_version", "connector_identity", "dotnet_release", "failure_class",
 	"warnings", "waivers", "owner", "environment", "change_board",
-	"scanned_at", "duration_ms", "catalog_version", "as_of", "tool_version",
+	"scanned_at", "duration_ms", "catalog_version", "as_of", "tool_version", "bundle_id",
 }
 
 // WriteHostsCSV writes one row per host for the change board.
@@ -46,7 +46,7 @@ func WriteHostsCSV(w io.Writer, run *results.Run) error {
 			text(strings.Join(h.Warnings, "; ")), text(waivers(h)),
 			text(h.Tags["owner"]), text(h.Tags["environment"]), text(h.Tags["change_board"]),
 			h.Started.Format("2006-01-02T15:04:05Z"), strconv.FormatInt(h.DurationMS, 10),
-			run.CatalogVersion, run.AsOf, run.ToolVersion,
+			run.CatalogVersion, run.AsOf, run.ToolVersion, run.BundleID,
 		}
 		if err := cw.Write(row); err != nil {
 			return err

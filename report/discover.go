@@ -56,7 +56,7 @@ func WriteDiscoverTable(w io.Writer, r *discover.Result) error {
 		if unread > 50 {
 			continue
 		}
-		fmt.Fprintf(w, "  %s: %s\n    description: %q\n", TerminalSafe(a.Name), a.Problem, TerminalSafe(shorten(a.Description, 160)))
+		fmt.Fprintf(w, "  %s: %s\n    description: %q\n", TerminalSafe(a.Name), a.Problem, TerminalSafe(ellipsis(a.Description, 160)))
 	}
 	if unread > 50 {
 		fmt.Fprintf(w, "  ... and %d more (all in --json)\n", unread-50)

@@ -16,6 +16,7 @@ const (
 	FormatChecksCSV Format = "checks-csv"
 	FormatJSON      Format = "json"
 	FormatHTML      Format = "html" // WriteHTML with zero HTMLOptions; see WriteHTMLFile
+	FormatProm      Format = "prom" // Prometheus text format (node_exporter's textfile collector)
 )
 
 // WriteFile renders run in format to path atomically.
@@ -29,6 +30,8 @@ func WriteFile(path string, format Format, run *results.Run) error {
 			return WriteHostsCSV(w, run)
 		case FormatChecksCSV:
 			return WriteChecksCSV(w, run)
+		case FormatProm:
+			return WritePrometheus(w, run)
 		default:
 			return run.WriteJSON(w)
 		}

@@ -566,7 +566,7 @@ type chartBar struct {
 const (
 	chartWidth     = 720
 	barRow         = 34
-	labelCharWidth = 7.2 // average advance of the bold 13px chart label font, to truncate before the bars
+	labelCharWidth = 7.8 // advance of the bold 13px chart label font (generous: a long label must stop before the bars)
 )
 
 func verdictChart(ts []tile) chart {
@@ -807,7 +807,7 @@ type mark struct {
 const (
 	timelineWidth = 1000
 	laneHeight    = 38
-	charWidth     = 6.4 // average glyph advance of the 12px label font, for lane packing
+	charWidth     = 7.0 // glyph advance of the 12px label font (bold, digits: the widest), for lane packing; over-estimating costs a lane, under-estimating overlaps
 )
 
 // newTimeline lays the deadlines on an axis from six months before the
@@ -1021,12 +1021,20 @@ func thousands(n int) string {
 	return b.String()
 }
 
+// ellipsis shortens s to at most n runes for a chart label or a summary
+// cell (the full text is elsewhere on the page). It cuts at a space when
+// one is in the second half, so a word is not cut in two.
 func ellipsis(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	r := []rune(s)
-	return strings.TrimSpace(string(r[:n-1])) + "…"
+	r := []rune(s)[:n-1]
+	if r[len(r)-1] != ' ' && []rune(s)[n-1] != ' ' {
+		if i := strings.LastIndexByte(string(r), ' '); i >= len(string(r))/2 {
+			return strings.TrimSpace(string(r)[:i]) + "…"
+		}
+	}
+	return strings.TrimSpace(string(r)) + "…"
 }
 
 type changesView struct {

@@ -735,3 +735,22 @@ func BenchmarkWriteHTML2000(b *testing.B) {
 		}
 	}
 }
+
+func TestEllipsisCutsBetweenWords(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"probe aadconnect malformed", 12, "probe…"},
+		{"probe aadconnect malformed", 17, "probe aadconnect…"},
+		{"probe aadconnect malformed", 18, "probe aadconnect…"},
+		{"averyveryverylongtoken", 10, "averyvery…"},   // no space to cut at
+		{"a averyveryverylongtoken", 10, "a averyve…"}, // the space is too early
+	} {
+		if got := ellipsis(c.in, c.n); got != c.want {
+			t.Errorf("ellipsis(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -25,21 +26,46 @@ func newTable(w io.Writer, maxWidth int) *tablewriter.Table {
 	)
 }
 
+// hostColumn is one column of the host table: its header and what a host
+// shows in it. A new column is one more entry in hostColumns.
+type hostColumn struct {
+	header string
+	cell   func(h *results.Host) string
+}
+
+var hostColumns = []hostColumn{
+	{"HOST", func(h *results.Host) string { return h.Name }},
+	{"VERDICT", func(h *results.Host) string { return string(h.Verdict) }},
+	{"SCORE", func(h *results.Host) string {
+		if h.Score == nil {
+			return "-"
+		}
+		return strconv.Itoa(*h.Score)
+	}},
+	{"WHY", why},
+	{"NEXT STEP", func(h *results.Host) string { return h.NextStep }},
+}
+
+// tableCellWidth is the widest a cell gets before it wraps (at spaces; the
+// table never shortens a cell): five columns stay within about 130 columns.
+const tableCellWidth = 36
+
 // WriteTable prints one row per host and the fleet summary under it, in
 // ASCII so it survives any console code page and a copy into an e-mail.
+// Cells wrap; the CSV and JSON carry the same text on one line.
 func WriteTable(w io.Writer, run *results.Run) error {
-	t := newTable(w, 60)
-	t.Header("HOST", "VERDICT", "SCORE", "BLOCKING / REASON")
-	for _, h := range run.Hosts {
-		score := "-"
-		if h.Score != nil {
-			score = strconv.Itoa(*h.Score)
+	t := newTable(w, tableCellWidth)
+	headers := make([]string, len(hostColumns))
+	for i, c := range hostColumns {
+		headers[i] = c.header
+	}
+	t.Header(headers)
+	for i := range run.Hosts {
+		row := make([]string, len(hostColumns))
+		for j, c := range hostColumns {
+			row[j] = TerminalSafe(c.cell(&run.Hosts[i]))
 		}
-		why := strings.Join(h.Blocking, ", ")
-		if why == "" || h.Verdict.CouldNotCheck() {
-			why = h.Reason
-		}
-		if err := t.Append(TerminalSafe(h.Name), string(h.Verdict), score, TerminalSafe(shorten(why, maxWhy))); err != nil {
+		if err := t.Append(row); err != nil {
 			return err
 		}
 	}
@@ -49,16 +75,44 @@ func WriteTable(w io.Writer, run *results.Run) error {
 	return writeSummary(w, run)
 }
 
-// maxWhy keeps a table row readable; the CSV and JSON carry the whole reason.
-const maxWhy = 160
-
-func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
+// why is the table's reason for a verdict in the catalog's words: what
+// blocks the host (the titles of its blocking checks), why it could not be
+// checked, or, for a ready host, the warnings it has.
+func why(h *results.Host) string {
+	if h.Verdict.CouldNotCheck() || len(h.Blocking) == 0 && h.Verdict != catalog.VerdictOK {
+		return h.Reason
 	}
-	return string(r[:n-1]) + "…"
+	titles := map[string]string{}
+	var warnings []string
+	for _, c := range h.Checks {
+		titles[c.ID] = c.Title
+		if c.Severity == catalog.SeverityWarning && c.Status == catalog.StatusFail {
+			warn := c.Title
+			if c.Due != nil {
+				warn += " (due " + c.Due.Format(time.DateOnly) + ")"
+			}
+			warnings = append(warnings, warn)
+		}
+	}
+	if len(h.Blocking) == 0 {
+		if len(warnings) == 0 {
+			return "nothing blocks"
+		}
+		return "nothing blocks; warnings, not met: " + strings.Join(warnings, "; ")
+	}
+	blocking := make([]string, len(h.Blocking))
+	for i, id := range h.Blocking {
+		blocking[i] = id
+		if t := titles[id]; t != "" {
+			blocking[i] = "not met: " + t
+		}
+	}
+	return strings.Join(blocking, "; ")
 }
+
+// scoreLegend explains the SCORE column in one line (docs/scoring.md).
+const scoreLegend = "SCORE 0-100: the weighted share of its checks a host passes (blocker 10, warning 3, info 1; " +
+	"could not check counts half). The verdict says what to do; the score compares hosts."
 
 func writeSummary(w io.Writer, run *results.Run) error {
 	var parts []string
@@ -71,8 +125,8 @@ func writeSummary(w io.Writer, run *results.Run) error {
 	if run.Interrupted {
 		status = " (interrupted: unfinished hosts are marked cancelled)"
 	}
-	_, err := fmt.Fprintf(w, "%d hosts as of %s (catalog %s)%s: %s\n",
-		run.Summary.Total, run.AsOf, run.CatalogVersion, status, strings.Join(parts, ", "))
+	_, err := fmt.Fprintf(w, "%s\n%d hosts as of %s%s: %s\n",
+		scoreLegend, run.Summary.Total, run.AsOf, status, strings.Join(parts, ", "))
 	if err != nil {
 		return err
 	}
@@ -90,7 +144,22 @@ func writeSummary(w io.Writer, run *results.Run) error {
 			}
 		}
 	}
-	return nil
+	_, err = fmt.Fprintf(w, "%s\n", TerminalSafe(Provenance(run)))
+	return err
+}
+
+// Provenance names what made the run: the tool's version, the requirement
+// catalog and the probe bundle. Every report carries it.
+func Provenance(run *results.Run) string {
+	tool := run.Tool
+	if tool == "" {
+		tool = "aadcready"
+	}
+	s := tool + " " + run.ToolVersion + ", catalog " + run.CatalogVersion
+	if run.BundleID != "" {
+		s += ", probe bundle " + run.BundleID
+	}
+	return s
 }
 
 // WriteCatalog lists the requirement catalog.

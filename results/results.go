@@ -72,6 +72,8 @@ type Host struct {
 	Reason   string          `json:"reason,omitempty"`
 	NextStep string          `json:"next_step,omitempty"`
 	Blocking []string        `json:"blocking,omitempty"`
+	// NextDeadline is the earliest future date the host would fail, with its action.
+	NextDeadline *catalog.Deadline `json:"next_deadline,omitempty"`
 
 	// Failure is why the host could not be scanned (nil when it was).
 	Failure *Failure `json:"failure,omitempty"`

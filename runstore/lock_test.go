@@ -42,7 +42,7 @@ func TestLockContention(t *testing.T) {
 func TestLockHelperProcess(t *testing.T) {
 	dir := os.Getenv("RUNSTORE_LOCK_HELPER_DIR")
 	if dir == "" {
-		t.Skip("helper process only")
+		return // run by the test below, not by go test (a skip would be listed as a missing peer)
 	}
 	s := &Store{Dir: dir}
 	if _, err := s.Lock(time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)); err != nil {

@@ -22,6 +22,7 @@ const (
 	htmlFile   = "report.html"
 	diffFile   = "diff.json"
 	logFile    = "scan.log"
+	promFile   = "prom.txt" // the metrics of --prom (docs/monitoring.md)
 )
 
 // Writer writes one run into the store (scan --out). It holds the store's
@@ -85,7 +86,8 @@ func (w *Writer) Save(run *results.Run, changes *diff.Result, html report.HTMLOp
 	for _, f := range []struct {
 		name   string
 		format report.Format
-	}{{RunFile, report.FormatJSON}, {hostsFile, report.FormatCSV}, {checksFile, report.FormatChecksCSV}} {
+	}{{RunFile, report.FormatJSON}, {hostsFile, report.FormatCSV}, {checksFile, report.FormatChecksCSV},
+		{promFile, report.FormatProm}} {
 		if err := report.WriteFile(w.pending.Path(f.name), f.format, run); err != nil {
 			return fail(err)
 		}

@@ -56,7 +56,7 @@ func TestWriter(t *testing.T) {
 	if path != filepath.Join(s.Dir, "20261126T020000Z") {
 		t.Errorf("saved in %s", path)
 	}
-	for _, f := range []string{RunFile, hostsFile, checksFile, htmlFile, diffFile, logFile} {
+	for _, f := range []string{RunFile, hostsFile, checksFile, htmlFile, diffFile, logFile, promFile} {
 		if fi, err := os.Stat(filepath.Join(path, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}

@@ -213,14 +213,56 @@ func (s *scan) fail(r *results.Host, h inventory.Host, err error, res *wsman.Res
 	s.evaluate(r, set)
 }
 
-// describe is the one-line reason for a failed host: the class and step
-// first, so a table column reads "refused during connect: ...".
+// describe is the one-line reason for a failed host, in the words of the
+// people who read the table ("timed out while opening a remote shell: ...");
+// the class and step stay in Failure for scripts and the CSV.
 func describe(f *results.Failure) string {
 	s := f.Class
-	if f.Op != "" {
+	if w, ok := classWords[f.Class]; ok {
+		s = w
+	}
+	if w, ok := opWords[f.Op]; ok {
+		s += " while " + w
+	} else if f.Op != "" {
 		s += " during " + f.Op
 	}
 	return s + ": " + f.Message
+}
+
+var classWords = map[string]string{
+	string(wsman.ClassDNS):                 "host name not found",
+	string(wsman.ClassRefused):             "connection refused",
+	string(wsman.ClassConnectTimeout):      "no answer",
+	string(wsman.ClassResponseTimeout):     "no response in time",
+	string(wsman.ClassDeadline):            "timed out",
+	string(wsman.ClassTLSUnknownAuthority): "certificate not trusted",
+	string(wsman.ClassTLSNameMismatch):     "certificate for another name",
+	string(wsman.ClassTLSHandshake):        "TLS failed",
+	string(wsman.ClassAuthRefused):         "logon refused",
+	string(wsman.ClassAccessDenied):        "access denied",
+	string(wsman.ClassWSManFault):          "WinRM error",
+	string(wsman.ClassQuota):               "WinRM quota reached",
+	string(wsman.ClassShellNotFound):       "remote shell lost",
+	string(wsman.ClassCommandTooLong):      "command too long for the host",
+	string(wsman.ClassHTTPStatus):          "unexpected HTTP answer",
+	string(wsman.ClassMalformed):           "unreadable answer",
+	string(wsman.ClassNetwork):             "connection lost",
+	string(wsman.ClassOutputTooLarge):      "output too large",
+	string(wsman.ClassCancelled):           "not finished",
+	string(wsman.ClassUnsupported):         "setting not supported",
+	classCredential:                        "password not available",
+	classCredentialDisabled:                "credential not used",
+}
+
+var opWords = map[string]string{
+	"resolve": "looking up the host name",
+	"connect": "connecting",
+	"create":  "opening a remote shell",
+	"command": "starting PowerShell",
+	"send":    "sending the probes",
+	"receive": "reading the probes' output",
+	"signal":  "stopping the probes",
+	"delete":  "closing the remote shell",
 }
 
 // reached tells whether a WinRM session existed when the host failed.

@@ -28,7 +28,7 @@ func DemoFleet() *Fleet {
 		"adsync": "Access is denied. The ADSync cmdlets need membership of ADSyncAdmins.",
 	}
 	slow := host("aadc-slow", "12", "ws2019-v2-current")
-	slow.Behavior, slow.Latency, slow.PSRuntime = BehaviorSlow, 250*time.Millisecond, 3*time.Second
+	slow.Behavior, slow.Latency, slow.PSRuntime = BehaviorSlow, 200*time.Millisecond, time.Second
 	https := host("aadc-https", "13", "ws2025-v2-current")
 	https.HTTPS, https.HTTPSPort = true, 5986
 	refuse := host("aadc-down", "9", "ws2019-v2-current")

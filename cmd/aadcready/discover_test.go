@@ -22,6 +22,7 @@ import (
 	"aadcready/discover"
 	"aadcready/inventory"
 	"aadcready/test/ldapreferral"
+	"aadcready/test/peer"
 	"aadcready/test/sambadc"
 )
 
@@ -32,10 +33,7 @@ const ldapPasswordEnv = "AADCREADY_TEST_LDAP_PASSWORD"
 // written and merged, and every error that must exit 3.
 func TestDiscoverCLI(t *testing.T) {
 	if err := sambadc.Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Samba AD DC needed in CI: %v", err)
-		}
-		t.Skipf("SKIPPED: no Samba AD DC: %v", err)
+		peer.Missing(t, "a Samba AD DC", sambadc.Install, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -14,6 +14,7 @@ import (
 	"aadcready/catalog"
 	"aadcready/results"
 	"aadcready/simulator"
+	"aadcready/test/peer"
 )
 
 // run executes the CLI in-process and returns stdout, stderr and the exit code.
@@ -116,11 +117,15 @@ func TestScanWritesOneRowPerHostAndTheDocumentedExitCode(t *testing.T) {
 	}
 }
 
-func TestDemoShowsEveryVerdict(t *testing.T) {
+// The demo is a new user's first run: every verdict, the HTTPS host over
+// HTTPS, each file it wrote named, metrics Prometheus accepts.
+func TestDemoFirstRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the demo waits for its hung host's deadline")
 	}
-	stdout, stderr, code := run(t, "demo", "--host-timeout", "5s")
+	dir := t.TempDir()
+	jsonPath, promPath := filepath.Join(dir, "run.json"), filepath.Join(dir, "aadcready.prom")
+	stdout, stderr, code := run(t, "demo", "--json", jsonPath, "--prom", promPath, "--progress=false")
 	if code != results.ExitNotChecked {
 		t.Fatalf("demo exit %d, want %d\n%s\n%s", code, results.ExitNotChecked, stdout, stderr)
 	}
@@ -129,6 +134,24 @@ func TestDemoShowsEveryVerdict(t *testing.T) {
 			t.Errorf("demo output lacks verdict %s:\n%s", v, stdout)
 		}
 	}
+	if strings.Contains(stdout, "…") {
+		t.Errorf("a table cell was cut short:\n%s", stdout)
+	}
+	for _, want := range []string{"run document written to " + jsonPath, "metrics written to " + promPath} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, stderr)
+		}
+	}
+	for _, h := range readRun(t, jsonPath).Hosts {
+		if h.Name == "aadc-https" && (h.Scheme != "https" || h.Verdict != catalog.VerdictOK) {
+			t.Errorf("aadc-https scanned over %s with verdict %s (%s), want https and OK", h.Scheme, h.Verdict, h.Reason)
+		}
+	}
+	prom, err := os.ReadFile(promPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer.CheckMetrics(t, prom)
 }
 
 func TestBadInventoryNamesFileHostAndField(t *testing.T) {

@@ -108,13 +108,15 @@ func addOutputFlags(f *pflag.FlagSet) {
 	f.String("checks-csv", "", "write the per-check CSV (one row per host and check) to this file")
 	f.String("json", "", "write the run document (facts, checks, verdicts, run metadata) to this file")
 	f.String("html", "", "write the HTML report (one self-contained page) to this file")
+	f.String("prom", "", "write the run's metrics for node_exporter's textfile collector to this file (docs/monitoring.md)")
 	f.Bool("exit-zero-on-findings", false, "exit 0 instead of 1 or 2 (usage errors still exit 3, interrupts 130)")
 }
 
 // writeOutputs is the output stage of `scan` and `report`: the table, the
 // waiver notes and, with --since, the changes on stdout, then the files of
-// --csv, --checks-csv, --json and --html.
-func writeOutputs(stdout io.Writer, v *viper.Viper, run *results.Run, changes *diff.Result, html report.HTMLOptions) error {
+// --csv, --checks-csv, --json, --prom and --html, each named on stderr as
+// it is written.
+func writeOutputs(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, changes *diff.Result, html report.HTMLOptions) error {
 	if err := report.WriteTable(stdout, run); err != nil {
 		return err
 	}
@@ -128,17 +130,29 @@ func writeOutputs(stdout io.Writer, v *viper.Viper, run *results.Run, changes *d
 		}
 	}
 	for _, o := range []struct {
-		flag   string
-		format report.Format
-	}{{"csv", report.FormatCSV}, {"checks-csv", report.FormatChecksCSV}, {"json", report.FormatJSON}} {
-		if path := v.GetString(o.flag); path != "" {
-			if err := report.WriteFile(path, o.format, run); err != nil {
-				return err
-			}
+		flag, what string
+		format     report.Format
+	}{
+		{"csv", "change-board CSV", report.FormatCSV},
+		{"checks-csv", "per-check CSV", report.FormatChecksCSV},
+		{"json", "run document", report.FormatJSON},
+		{"prom", "metrics", report.FormatProm},
+		{"html", "HTML report", report.FormatHTML},
+	} {
+		path := v.GetString(o.flag)
+		if path == "" {
+			continue
 		}
-	}
-	if path := v.GetString("html"); path != "" {
-		return report.WriteHTMLFile(path, run, html)
+		var err error
+		if o.format == report.FormatHTML {
+			err = report.WriteHTMLFile(path, run, html)
+		} else {
+			err = report.WriteFile(path, o.format, run)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "aadcready: %s written to %s\n", o.what, report.TerminalSafe(path))
 	}
 	return nil
 }

@@ -107,7 +107,7 @@ func runReport(cmd *cobra.Command, args []string) error {
 		waived = ws.For
 	}
 	run.Rescore(cat, asOf, waived)
-	if err := writeOutputs(cmd.OutOrStdout(), v, run, since.compare(run, args[0]), htmlOptions(cat, since)); err != nil {
+	if err := writeOutputs(cmd.OutOrStdout(), cmd.ErrOrStderr(), v, run, since.compare(run, args[0]), htmlOptions(cat, since)); err != nil {
 		return err
 	}
 	// The saved run's interruption is history: this command was not

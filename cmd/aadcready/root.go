@@ -10,6 +10,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"aadcready/catalog"
+	"aadcready/probes"
 )
 
 const exitCodesHelp = `Exit codes:
@@ -19,18 +22,58 @@ const exitCodesHelp = `Exit codes:
   3    usage or configuration error (nothing was scanned)
   130  interrupted (SIGINT or SIGTERM); finished hosts are still written`
 
-// version is set at build time (-ldflags "-X main.version=..."); otherwise the
-// module version from the build info.
+// version is set at build time (-ldflags "-X main.version=..."); otherwise
+// toolVersion reads Go's build information.
 var version = ""
 
+// toolVersion is what --version and every report name: the -ldflags
+// version, else the module version from the build information.
 func toolVersion() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return versionUnknown
 	}
-	return "dev"
+	return buildVersion(bi)
+}
+
+const versionUnknown = "devel (no VCS information: built by go run or with -buildvcs=false)"
+
+// buildVersion is the module version (a release tag, or from a git
+// checkout a pseudo-version holding the commit time and revision, with
+// +dirty for uncommitted changes); without one, the VCS revision.
+func buildVersion(bi *debug.BuildInfo) string {
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return versionUnknown
+	}
+	if modified == "true" {
+		rev += "+dirty"
+	}
+	return "devel " + rev
+}
+
+// versionLine is --version's answer: the tool, the catalog it judges with
+// and the probe bundle it sends.
+func versionLine() string {
+	line := "aadcready " + toolVersion()
+	if cat, err := catalog.Load(); err == nil {
+		line += ", catalog " + cat.Version
+	}
+	return line + ", probe bundle " + probes.BundleID() + "\n"
 }
 
 func newRootCmd() *cobra.Command {
@@ -50,6 +93,7 @@ and an optional --config file, in that order of precedence.
 		SilenceErrors: true,
 		Version:       toolVersion(),
 	}
+	root.SetVersionTemplate(versionLine())
 	root.PersistentFlags().String("config", "", "YAML file with default flag values (keys are flag names)")
 	root.PersistentFlags().String("log-format", "text", "log format: text or json")
 	root.PersistentFlags().String("log-level", "warn", "log level: debug, info, warn or error")

@@ -434,7 +434,7 @@ func finish(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, cat *cat
 		}
 		saved, saveErr = out.Save(run, changes, html, policy, logger)
 	}
-	if err := writeOutputs(stdout, v, run, changes, html); err != nil {
+	if err := writeOutputs(stdout, stderr, v, run, changes, html); err != nil {
 		return err
 	}
 	if saveErr != nil {

@@ -28,6 +28,7 @@ import (
 	"aadcready/facts"
 	"aadcready/report"
 	"aadcready/results"
+	"aadcready/test/peer"
 )
 
 // Each payload sets window.__pwned (or opens a dialog) if it ever runs.
@@ -49,11 +50,7 @@ func chromium(t *testing.T) string {
 			return path
 		}
 	}
-	msg := "chromium not found: apt-get install chromium chromium-driver"
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	peer.Missing(t, "chromium", "sudo apt-get install -y chromium chromium-driver", exec.ErrNotFound)
 	return ""
 }
 
@@ -137,6 +134,33 @@ func fleet(t *testing.T, cat *catalog.Catalog, n int) *results.Run {
 	return run
 }
 
+// startBrowser starts headless Chromium for the test; it stops when the
+// test ends.
+func startBrowser(t *testing.T, bin string) context.Context {
+	t.Helper()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(bin),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1440, 1000),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	// The first Run starts the browser and must not carry the deadline
+	// (it would stop the browser); later calls use a bounded context.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
 type events struct {
 	mu         sync.Mutex
 	requests   []string
@@ -174,27 +198,7 @@ func TestReportInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := "file://" + file
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1440, 1000),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	// The first Run starts the browser and must not carry the deadline
-	// (it would stop the browser); later calls use the bounded context.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ctx := startBrowser(t, bin)
 	tctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancelT()
 

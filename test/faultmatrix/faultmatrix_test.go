@@ -21,6 +21,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"aadcready/catalog"
 	"aadcready/facts"
 	"aadcready/inventory"
@@ -28,6 +31,7 @@ import (
 	"aadcready/results"
 	"aadcready/scanner"
 	"aadcready/simulator"
+	"aadcready/test/peer"
 	"aadcready/wsman"
 )
 
@@ -237,13 +241,14 @@ func checkHost(t *testing.T, h results.Host, want expect) {
 
 // checkOutputs renders the run as the CLI does and checks each file.
 func checkOutputs(t *testing.T, run *results.Run, cat *catalog.Catalog) {
-	var hostsCSV, checksCSV, table, doc, page bytes.Buffer
+	var hostsCSV, checksCSV, table, doc, page, prom bytes.Buffer
 	for name, err := range map[string]error{
 		"hosts CSV":  report.WriteHostsCSV(&hostsCSV, run),
 		"checks CSV": report.WriteChecksCSV(&checksCSV, run),
 		"table":      report.WriteTable(&table, run),
 		"JSON":       run.WriteJSON(&doc),
 		"HTML":       report.WriteHTML(&page, run, report.HTMLOptions{Catalog: cat, Now: time.Now()}),
+		"metrics":    report.WritePrometheus(&prom, run),
 	} {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -329,10 +334,53 @@ func checkOutputs(t *testing.T, run *results.Run, cat *catalog.Catalog) {
 		}
 	}
 
+	checkMetrics(t, run, prom.Bytes())
+
 	// The page escapes markup; the terminal escapes it passes through are
 	// inert in a browser (docs/faults.md).
 	if bytes.Contains(page.Bytes(), []byte("<script>alert")) || !bytes.Contains(page.Bytes(), []byte("&lt;script&gt;alert")) {
 		t.Error("the HTML report does not escape the hostile host's markup")
+	}
+}
+
+// checkMetrics: Prometheus accepts the metrics; each host has its one
+// verdict, and the hostile host's planted OS caption (quotes, a formula)
+// is its os label, escaped on the way out and intact on the way in.
+func checkMetrics(t *testing.T, run *results.Run, exposition []byte) {
+	peer.CheckMetrics(t, exposition)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(exposition))
+	if err != nil {
+		t.Fatalf("the metrics do not parse: %v", err)
+	}
+	labels := func(family, name string) map[string][]string {
+		byHost := map[string][]string{}
+		for _, m := range families[family].GetMetric() {
+			var host, value string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "host":
+					host = l.GetValue()
+				case name:
+					value = l.GetValue()
+				}
+			}
+			byHost[host] = append(byHost[host], value)
+		}
+		return byHost
+	}
+	verdicts, oses := labels("aadcready_host_verdict", "verdict"), labels("aadcready_host_info", "os")
+	for _, h := range run.Hosts {
+		if got := verdicts[h.Name]; len(got) != 1 || got[0] != string(h.Verdict) {
+			t.Errorf("metrics: host %q has verdicts %v, want [%s]", h.Name, got, h.Verdict)
+		}
+	}
+	if len(verdicts) != len(run.Hosts) {
+		t.Errorf("metrics: %d hosts, the run has %d", len(verdicts), len(run.Hosts))
+	}
+	const planted = `=HYPERLINK("http://attacker.example/","Microsoft Windows Server 2019 Datacenter")`
+	if got := oses["hostile"]; len(got) != 1 || got[0] != planted {
+		t.Errorf("metrics: the hostile host's os label is %q, want %q", got, planted)
 	}
 }
 

@@ -41,8 +41,11 @@ type DC struct {
 	out    *bytes.Buffer
 }
 
+// Install is how to get what Start needs (.ci/run installs it).
+const Install = "sudo apt-get install -y samba samba-ad-dc samba-ad-provision samba-dsdb-modules ldb-tools"
+
 // ErrMissing means Samba is not installed.
-var ErrMissing = errors.New("samba-tool, samba or ldbadd not found (Debian: apt-get install samba samba-ad-dc samba-ad-provision samba-dsdb-modules ldb-tools)")
+var ErrMissing = errors.New("samba-tool, samba or ldbadd not found")
 
 // Available reports whether the Samba tools are installed.
 func Available() error {
