@@ -37,6 +37,9 @@ type MergeOptions struct {
 	Scope map[string]string
 	// Today is written into the status of hosts AD no longer names.
 	Today string
+	// IncludeStale adds stale servers too (tagged ad_status: stale: why),
+	// for those who would rather see them fail a scan than not see them.
+	IncludeStale bool
 	// Defaults of the discovered group when it is created (the account and
 	// password source to scan the new hosts with), if the file's defaults
 	// do not give them.
@@ -155,7 +158,7 @@ func mergeDiscovered(data []byte, found []Found, opt MergeOptions) ([]byte, Merg
 			}
 		case ok:
 			rep.Listed = append(rep.Listed, f.Name)
-		case f.Stale != "":
+		case f.Stale != "" && !opt.IncludeStale:
 			rep.Skipped = append(rep.Skipped, f.Name)
 		case validateName(f.Name) != nil:
 			rep.Invalid = append(rep.Invalid, fmt.Sprintf("%q: %v", f.Name, validateName(f.Name)))

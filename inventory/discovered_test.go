@@ -132,6 +132,13 @@ func TestWriteDiscoveredNewFile(t *testing.T) {
 	if err != nil || len(inv.Hosts) != 1 || !inv.Hosts[0].Secret.Prompt {
 		t.Fatalf("%+v %v", inv, err)
 	}
+	stale := []Found{{Name: "OLD01", Short: "OLD01", Stale: "computer account disabled"}}
+	if rep, err := WriteDiscovered(path, stale, MergeOptions{Today: "2026-12-03", IncludeStale: true}); err != nil || len(rep.Added) != 1 {
+		t.Fatalf("--include-stale: %+v %v", rep, err)
+	}
+	if inv, err = Load(path); err != nil || len(inv.Hosts) != 2 || inv.Hosts[1].Tags[StatusTag] != "stale: computer account disabled" {
+		t.Fatalf("%+v %v", inv, err)
+	}
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
 		t.Errorf("new inventory mode %v, want 0600", st.Mode().Perm())
 	}

@@ -64,6 +64,7 @@ Exit codes: 0 discovery done; 3 usage, connection, certificate, logon or LDAP er
 	f.Duration("query-timeout", 30*time.Second, "deadline of the connection and of each LDAP query")
 	f.String("json", "", "write the discovery as JSON to this file (- for stdout)")
 	f.String("inventory", "", "write or merge the servers found into this inventory file")
+	f.Bool("include-stale", false, "--inventory: add stale servers too (tagged ad_status: stale: ...), not only active ones")
 	f.String("scan-username", "", "--inventory: account the new discovered group scans with (when the file's defaults have none)")
 	f.String("scan-password-env", "", "--inventory: environment variable of that account's password")
 	f.String("scan-password-file", "", "--inventory: password file of that account")
@@ -176,7 +177,7 @@ func writeDiscoveredInventory(stderr io.Writer, v *viper.Viper, path string, r *
 	secret := inventory.SecretRef{Env: v.GetString("scan-password-env"), File: v.GetString("scan-password-file"), Prompt: v.GetBool("scan-password-prompt")}
 	rep, err := inventory.WriteDiscovered(path, found, inventory.MergeOptions{
 		Scope: map[string]string{"forest": r.Forest}, Today: r.When.Format(time.DateOnly),
-		Username: v.GetString("scan-username"), Secret: secret,
+		Username: v.GetString("scan-username"), Secret: secret, IncludeStale: v.GetBool("include-stale"),
 	})
 	if err != nil {
 		return usage("--inventory %s: %v", path, err)
@@ -188,7 +189,7 @@ func writeDiscoveredInventory(stderr io.Writer, v *viper.Viper, path string, r *
 	}
 	say("added to group "+inventory.DiscoveredGroup, rep.Added)
 	say("already in the inventory; left as it is", rep.Listed)
-	say("not added: stale in AD", rep.Skipped)
+	say("not added: stale in AD (--include-stale adds it)", rep.Skipped)
 	say("ad_status tag updated", rep.Marked)
 	say("not added: not a valid host name", rep.Invalid)
 	return nil
