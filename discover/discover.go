@@ -374,8 +374,12 @@ func stagingPairs(ss []Server) map[string][]string {
 	return by
 }
 
-// StagingPeers returns the other active servers of s's tenants.
+// StagingPeers returns the other active servers of an active server's
+// tenants (none for a stale one).
 func (r *Result) StagingPeers(s Server) []string {
+	if !s.Active() {
+		return nil
+	}
 	var out []string
 	for _, t := range s.Tenants {
 		for _, n := range r.StagingPairs[t] {

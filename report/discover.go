@@ -85,6 +85,55 @@ func accountList(r *discover.Result, s discover.Server) string {
 	return strings.Join(out, ", ")
 }
 
+// DiscoverColumns is the header of discover's CSV: one row per server, then
+// one per account that names no server (server columns empty).
+var DiscoverColumns = []string{
+	"server", "state", "stale_reason", "dns_host_name", "computer_dn", "domain", "os", "os_version",
+	"last_logon", "created", "tenants", "staging_pair", "accounts", "account_problem", "description",
+}
+
+// WriteDiscoverCSV writes the discovery for a spreadsheet: every cell that
+// came from the directory is neutralised against formula injection and
+// control characters (a CSV also gets printed on terminals; the JSON keeps
+// the raw text).
+func WriteDiscoverCSV(w io.Writer, r *discover.Result) error {
+	text := func(s string) string { return text(TerminalSafe(s)) }
+	cw, err := newCSV(w, DiscoverColumns)
+	if err != nil {
+		return err
+	}
+	day := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.Format(time.DateOnly)
+	}
+	for _, s := range r.Servers {
+		state := "active"
+		if !s.Active() {
+			state = "stale"
+		}
+		row := []string{text(s.Name), state, text(s.Stale), text(s.DNSHostName), text(s.DN), text(s.Domain), text(s.OS), text(s.OSVersion),
+			day(s.LastLogon), day(s.Created), text(strings.Join(s.Tenants, " ")), text(strings.Join(r.StagingPeers(s), " ")),
+			text(accountList(r, s)), "", ""}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	for _, a := range r.Accounts {
+		if a.Problem == "" {
+			continue
+		}
+		row := make([]string, len(DiscoverColumns))
+		row[12], row[13], row[14] = text(a.Name), text(a.Problem), text(a.Description)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
 // WriteDiscoverJSON writes the discovery as indented JSON (strings escaped
 // by encoding/json; consumers must still treat them as untrusted).
 func WriteDiscoverJSON(w io.Writer, r *discover.Result) error {

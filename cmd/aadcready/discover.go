@@ -25,7 +25,7 @@ func newDiscoverCmd() *cobra.Command {
 		Long: `Read Active Directory (read-only) for the MSOL_ connector accounts that every default
 AD Connect installation creates, the server each account's description names, and that
 server's computer object: DNS name, OS, last logon, enabled. Prints a table; --json FILE
-writes everything ("-" for stdout); --inventory FILE writes or merges an inventory: new
+writes everything ("-" for stdout), --csv FILE a spreadsheet; --inventory FILE writes or merges an inventory: new
 servers go to the group "discovered" (tags tenant, forest, staging_pair, ad_status), hosts
 already listed are never changed, and discovered hosts AD no longer names get their
 ad_status tag set, never deleted. See docs/discover.md.
@@ -63,6 +63,7 @@ Exit codes: 0 discovery done; 3 usage, connection, certificate, logon or LDAP er
 	f.Int("stale-days", 90, "a server whose computer has not logged on for this many days is stale (lastLogonTimestamp lags up to 14 days)")
 	f.Duration("query-timeout", 30*time.Second, "deadline of the connection and of each LDAP query")
 	f.String("json", "", "write the discovery as JSON to this file (- for stdout)")
+	f.String("csv", "", "write the servers (and the accounts that name none) as CSV to this file")
 	f.String("inventory", "", "write or merge the servers found into this inventory file")
 	f.Bool("include-stale", false, "--inventory: add stale servers too (tagged ad_status: stale: ...), not only active ones")
 	f.String("scan-username", "", "--inventory: account the new discovered group scans with (when the file's defaults have none)")
@@ -123,6 +124,11 @@ func runDiscover(cmd *cobra.Command, _ []string) error {
 			if err := atomicfile.Write(path, 0o600, func(w io.Writer) error { return report.WriteDiscoverJSON(w, r) }); err != nil {
 				return fmt.Errorf("--json: %w", err)
 			}
+		}
+	}
+	if path := v.GetString("csv"); path != "" {
+		if err := atomicfile.Write(path, 0o600, func(w io.Writer) error { return report.WriteDiscoverCSV(w, r) }); err != nil {
+			return fmt.Errorf("--csv: %w", err)
 		}
 	}
 	if path := v.GetString("inventory"); path != "" {

@@ -49,8 +49,8 @@ func TestDiscoverCLI(t *testing.T) {
 	}
 
 	t.Run("table and json", func(t *testing.T) {
-		jsonPath := filepath.Join(t.TempDir(), "d.json")
-		res := runCLI(t, args("--json", jsonPath)...)
+		jsonPath, csvPath := filepath.Join(t.TempDir(), "d.json"), filepath.Join(t.TempDir(), "d.csv")
+		res := runCLI(t, args("--json", jsonPath, "--csv", csvPath)...)
 		if res.code != 0 {
 			t.Fatalf("exit %d: %s", res.code, res.stderr)
 		}
@@ -62,6 +62,11 @@ func TestDiscoverCLI(t *testing.T) {
 		}
 		if strings.ContainsAny(res.stdout+res.stderr, "\x1b\x07") || !strings.Contains(res.stdout, sambadc.Hostile) {
 			t.Errorf("directory text reached the terminal unneutralised, or the hostile account is not listed:\n%q", res.stdout)
+		}
+		csvData, _ := os.ReadFile(csvPath)
+		if !strings.Contains(string(csvData), "AADC04,stale,computer has not logged on for 200 days,aadc04.aadc.test") ||
+			!strings.Contains(string(csvData), sambadc.Hostile) || strings.ContainsAny(string(csvData), "\x1b\x07") || !strings.Contains(string(csvData), "OLDSYNC01,stale,computer object not found in this domain (--gc searches the forest),,,,,,,,contoso.onmicrosoft.com,,MSOL_5a5a5a5a5a5a") {
+			t.Errorf("CSV:\n%q", csvData)
 		}
 		var r discover.Result
 		data, _ := os.ReadFile(jsonPath)
