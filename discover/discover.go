@@ -50,7 +50,7 @@ type Config struct {
 	Now          time.Time     // for staleness; default time.Now()
 }
 
-// Port returns the port a config connects to.
+// port is the port a config connects to.
 func (c Config) port() int {
 	switch {
 	case c.Port != 0:
@@ -197,6 +197,31 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	r.noteReferrals(refs)
 
+	servers, order := r.readEntries(entries)
+
+	var lookup []*Server
+	for _, k := range order {
+		if s := servers[k]; !s.Found {
+			lookup = append(lookup, s)
+		}
+	}
+	if err := c.findComputers(ctx, domainBase, lookup, r); err != nil {
+		return nil, err
+	}
+	for _, k := range order {
+		s := servers[k]
+		s.Stale = staleness(*s, cfg)
+		r.Servers = append(r.Servers, *s)
+	}
+	slices.SortStableFunc(r.Servers, func(a, b Server) int { return strings.Compare(strings.ToLower(a.Host()), strings.ToLower(b.Host())) })
+	r.StagingPairs = stagingPairs(r.Servers)
+	r.Stats = c.stats
+	return r, nil
+}
+
+// readEntries turns what the filter matched into accounts and the servers
+// they name (keyed by lower-case name, in order of first mention).
+func (r *Result) readEntries(entries []*ldap.Entry) (map[string]*Server, []string) {
 	servers := map[string]*Server{}
 	var order []string
 	addServer := func(name string) *Server {
@@ -237,25 +262,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		r.Accounts = append(r.Accounts, a)
 	}
-
-	var lookup []*Server
-	for _, k := range order {
-		if s := servers[k]; !s.Found {
-			lookup = append(lookup, s)
-		}
-	}
-	if err := c.findComputers(ctx, domainBase, lookup, r); err != nil {
-		return nil, err
-	}
-	for _, k := range order {
-		s := servers[k]
-		s.Stale = staleness(*s, cfg)
-		r.Servers = append(r.Servers, *s)
-	}
-	slices.SortStableFunc(r.Servers, func(a, b Server) int { return strings.Compare(strings.ToLower(a.Host()), strings.ToLower(b.Host())) })
-	r.StagingPairs = stagingPairs(r.Servers)
-	r.Stats = c.stats
-	return r, nil
+	return servers, order
 }
 
 // findComputers looks the servers' computer objects up, a batch of names
