@@ -98,7 +98,8 @@ func Start(ctx context.Context, dir, ip, ldif string, cert Certificate) (*DC, er
 		"bind interfaces only = yes",
 		"server services = ldap",
 		"dns forwarder = none",
-		"pid directory = " + filepath.Join(dir, "run"),
+		"pid directory = " + filepath.Join(dir, "run"), // nothing shared with another Samba on the machine
+		"ncalrpc dir = " + filepath.Join(dir, "ncalrpc"),
 		"log file = " + filepath.Join(dir, "samba.log"),
 		"logging = file",
 		"netbios name = DC1",
