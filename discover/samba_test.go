@@ -256,3 +256,15 @@ func otherCA(t *testing.T) string {
 	}
 	return path
 }
+
+// The bind names accepted for --username: UPN, DOMAIN\user and a DN.
+func TestDiscoverBindNames(t *testing.T) {
+	needDC(t)
+	for _, user := range []string{sambadc.AdminUPN, sambadc.NetBIOSDomain + `\Administrator`, "CN=Administrator,CN=Users," + sambadc.BaseDN} {
+		cfg := baseConfig()
+		cfg.Username = user
+		if _, err := Run(context.Background(), cfg); err != nil {
+			t.Errorf("bind as %s: %v", user, err)
+		}
+	}
+}
