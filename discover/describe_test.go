@@ -58,21 +58,23 @@ func TestStaleness(t *testing.T) {
 	gc := cfg
 	gc.GC = true
 	for _, tc := range []struct {
-		name string
-		s    Server
-		cfg  Config
-		want string
+		name   string
+		s      Server
+		cfg    Config
+		forest bool
+		want   string
 	}{
-		{"active", Server{Found: true, Enabled: true, LastLogon: ago(10)}, cfg, ""},
-		{"missing", Server{}, cfg, "computer object not found in this domain (--gc searches the forest)"},
-		{"missing in the forest", Server{}, gc, "computer object not found"},
-		{"disabled", Server{Found: true, LastLogon: ago(1)}, cfg, "computer account disabled"},
-		{"old logon", Server{Found: true, Enabled: true, LastLogon: ago(120)}, cfg, "computer has not logged on for 120 days"},
-		{"new, no logon yet", Server{Found: true, Enabled: true, Created: ago(3)}, cfg, ""},
-		{"old, never logged on", Server{Found: true, Enabled: true, Created: ago(400)}, cfg, "computer has never logged on"},
-		{"gc without logon time", Server{Found: true, Enabled: true, Created: ago(400)}, gc, ""},
+		{"active", Server{Found: true, Enabled: true, LastLogon: ago(10)}, cfg, false, ""},
+		{"missing", Server{}, cfg, false, "computer object not found in this domain (--gc searches the forest)"},
+		{"missing in the forest", Server{}, gc, true, "computer object not found"},
+		{"disabled", Server{Found: true, LastLogon: ago(1)}, cfg, false, "computer account disabled"},
+		{"old logon", Server{Found: true, Enabled: true, LastLogon: ago(120)}, cfg, false, "computer has not logged on for 120 days"},
+		{"new, no logon yet", Server{Found: true, Enabled: true, Created: ago(3)}, cfg, false, ""},
+		{"old, never logged on", Server{Found: true, Enabled: true, Created: ago(400)}, cfg, false, "computer has never logged on"},
+		{"gc without logon time", Server{Found: true, Enabled: true, Created: ago(400)}, gc, true, ""},
+		{"found in the gc without logon time", Server{Found: true, Enabled: true, Created: ago(400), FromGC: true}, cfg, true, ""},
 	} {
-		if got := staleness(tc.s, tc.cfg); got != tc.want {
+		if got := staleness(tc.s, tc.cfg, tc.forest); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}

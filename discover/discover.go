@@ -98,6 +98,12 @@ type Stats struct {
 	Entries int `json:"entries"`
 }
 
+func (s *Stats) add(o Stats) {
+	s.Queries += o.Queries
+	s.Pages += o.Pages
+	s.Entries += o.Entries
+}
+
 // Account is one connector account (or other entry the filter matched).
 type Account struct {
 	Name        string     `json:"name"` // sAMAccountName
@@ -123,8 +129,11 @@ type Server struct {
 	Enabled     bool       `json:"enabled"`
 	LastLogon   *time.Time `json:"last_logon,omitempty"`
 	Created     *time.Time `json:"created,omitempty"`
-	Accounts    []string   `json:"accounts,omitempty"`
-	Tenants     []string   `json:"tenants,omitempty"`
+	// FromGC: the computer object was read from the global catalog, which
+	// may not carry every attribute (lastLogonTimestamp).
+	FromGC   bool     `json:"from_global_catalog,omitempty"`
+	Accounts []string `json:"accounts,omitempty"`
+	Tenants  []string `json:"tenants,omitempty"`
 	// Stale is why this trace is likely a decommissioned server: computer
 	// missing, disabled, or not logged on for too long. Empty: active.
 	Stale string `json:"stale,omitempty"`
@@ -208,14 +217,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := c.findComputers(ctx, domainBase, lookup, r); err != nil {
 		return nil, err
 	}
+	forest := cfg.GC
+	if !cfg.GC {
+		forest = r.searchForest(ctx, cfg, servers, order)
+	}
 	for _, k := range order {
 		s := servers[k]
-		s.Stale = staleness(*s, cfg)
+		s.Stale = staleness(*s, cfg, forest)
 		r.Servers = append(r.Servers, *s)
 	}
 	slices.SortStableFunc(r.Servers, func(a, b Server) int { return strings.Compare(strings.ToLower(a.Host()), strings.ToLower(b.Host())) })
 	r.StagingPairs = stagingPairs(r.Servers)
-	r.Stats = c.stats
+	r.Stats.add(c.stats)
 	return r, nil
 }
 
@@ -329,12 +342,50 @@ func fillComputer(s *Server, e *ldap.Entry) {
 	}
 }
 
-// staleness says why a server's trace in AD looks decommissioned.
+// searchForest looks the servers the DC's domain does not hold up in the
+// global catalog of the same DC (the servers of a multi-domain forest are
+// often joined to another domain than the connector account's). It reports
+// whether the whole forest was searched; when the DC is no global catalog
+// or --port was given (no guessing the GC's), a warning says what to do.
+func (r *Result) searchForest(ctx context.Context, cfg Config, servers map[string]*Server, order []string) bool {
+	var missing []*Server
+	for _, k := range order {
+		if !servers[k].Found {
+			missing = append(missing, servers[k])
+		}
+	}
+	if len(missing) == 0 {
+		return true
+	}
+	if cfg.Port != 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d servers are not in domain %s; with --port the global catalog was not searched: run again with --gc", len(missing), r.Domain))
+		return false
+	}
+	gcfg := cfg
+	gcfg.GC = true
+	gc, err := connect(ctx, gcfg)
+	if err == nil {
+		defer gc.close()
+		err = gc.findComputers(ctx, "", missing, r)
+		r.Stats.add(gc.stats)
+	}
+	if err != nil {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d servers are not in domain %s, and the global catalog on port %d could not be searched (%v): run with --gc against a global catalog", len(missing), r.Domain, gcfg.port(), err))
+		return false
+	}
+	for _, s := range missing {
+		s.FromGC = s.Found
+	}
+	return true
+}
+
+// staleness says why a server's trace in AD looks decommissioned; forest
+// tells whether a missing computer was looked for in the whole forest.
 // lastLogonTimestamp replicates only every 9 to 14 days, so the threshold
 // should be well above that (default 90 days).
-func staleness(s Server, cfg Config) string {
+func staleness(s Server, cfg Config, forest bool) string {
 	switch {
-	case !s.Found && !cfg.GC:
+	case !s.Found && !forest:
 		return "computer object not found in this domain (--gc searches the forest)"
 	case !s.Found:
 		return "computer object not found"
@@ -342,7 +393,7 @@ func staleness(s Server, cfg Config) string {
 		return "computer account disabled"
 	case cfg.StaleAfter <= 0:
 		return ""
-	case s.LastLogon == nil && cfg.GC:
+	case s.LastLogon == nil && (cfg.GC || s.FromGC):
 		// The global catalog may not carry lastLogonTimestamp (it holds a
 		// partial attribute set): absent there is unknown, not never.
 		return ""

@@ -268,3 +268,32 @@ func TestDiscoverBindNames(t *testing.T) {
 		}
 	}
 }
+
+// A computer the DC's domain does not hold is looked for in the forest
+// through the same DC's global catalog; with --port nothing is guessed.
+func TestDiscoverForestLookup(t *testing.T) {
+	needDC(t)
+	reasons := func(cfg Config) (string, []string, Stats) {
+		r, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range r.Servers {
+			if s.Name == "OLDSYNC01" {
+				return s.Stale, r.Warnings, r.Stats
+			}
+		}
+		t.Fatal("OLDSYNC01 not reported")
+		return "", nil, Stats{}
+	}
+	why, _, stats := reasons(baseConfig())
+	if why != "computer object not found" || stats.Queries != 4 { // rootDSE, accounts, computers, computers in the GC
+		t.Errorf("default port: %q, %+v", why, stats)
+	}
+	cfg := baseConfig()
+	cfg.Port = 636
+	why, warnings, _ := reasons(cfg)
+	if !strings.Contains(why, "in this domain") || !slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, "run again with --gc") }) {
+		t.Errorf("--port: %q, %q", why, warnings)
+	}
+}
