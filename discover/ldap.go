@@ -53,14 +53,21 @@ type conn struct {
 	l        *ldap.Conn
 	timeout  time.Duration
 	stats    Stats
-	legacyCN bool // the certificate names the DC only in its Common Name
+	legacyCN bool        // the certificate names the DC only in its Common Name
+	stop     func() bool // unregisters the close on interrupt
 }
 
-func (c *conn) close() { _ = c.l.Close() }
+func (c *conn) close() {
+	c.stop()
+	_ = c.l.Close()
+}
 
 // connect dials, secures the connection as configured and binds once: a
 // refused password is never retried (one failed logon per run).
 func connect(ctx context.Context, cfg Config) (*conn, error) {
+	if cfg.Username == "" {
+		return nil, &Error{Kind: KindUsage, Msg: "no --username to bind as (Active Directory refuses anonymous searches)"}
+	}
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.port()))
 	var legacyCN bool
 	tc, err := tlsConfig(cfg, &legacyCN)
@@ -85,11 +92,10 @@ func connect(ctx context.Context, cfg Config) (*conn, error) {
 	l.Start()
 	l.SetTimeout(cfg.QueryTimeout)
 	c := &conn{l: l, timeout: cfg.QueryTimeout}
-	stop := context.AfterFunc(ctx, func() { _ = l.Close() }) // an interrupt ends a waiting request
+	c.stop = context.AfterFunc(ctx, func() { _ = l.Close() }) // an interrupt ends a waiting request
 	ok := false
 	defer func() {
 		if !ok {
-			stop()
 			c.close()
 		}
 	}()
@@ -101,9 +107,6 @@ func connect(ctx context.Context, cfg Config) (*conn, error) {
 			}
 			return nil, tlsError(addr, err)
 		}
-	}
-	if cfg.Username == "" {
-		return nil, &Error{Kind: KindUsage, Msg: "no --username to bind as (Active Directory refuses anonymous searches)"}
 	}
 	if err := l.Bind(cfg.Username, cfg.Password); err != nil {
 		return nil, bindError(addr, cfg, err)
