@@ -34,3 +34,16 @@ func TestQueryDeadline(t *testing.T) {
 		t.Fatalf("got %v, want a timeout naming --query-timeout", err)
 	}
 }
+
+// An interrupt ends a query that is waiting for the DC, whatever the
+// deadline.
+func TestInterruptEndsQuery(t *testing.T) {
+	host, port, _ := net.SplitHostPort(ldapreferral.StartSilent(t))
+	p, _ := strconv.Atoi(port)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	_, err := Run(ctx, Config{Host: host, Port: p, TLS: TLSNone, Username: "u@contoso.com", Password: "x", QueryTimeout: time.Hour})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+}
