@@ -51,3 +51,48 @@ func TestWriteMissingDir(t *testing.T) {
 		t.Fatal("want an error for a missing directory")
 	}
 }
+
+// TestModes: files are the owner's alone unless the group mode is set,
+// and never more than the perm asked for or the umask allows.
+func TestModes(t *testing.T) {
+	defer SetMode(Private)
+	tests := []struct {
+		mode      Mode
+		perm      os.FileMode
+		file, dir os.FileMode
+	}{
+		{Private, 0o644, 0o600, 0o700},
+		{Private, 0o666, 0o600, 0o700},
+		{Group, 0o644, 0o640, 0o750},
+		{Group, 0o600, 0o600, 0o750},
+	}
+	for _, tt := range tests {
+		SetMode(tt.mode)
+		dir := t.TempDir()
+		path := filepath.Join(dir, "out.csv")
+		if err := WriteBytes(path, tt.perm, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := tt.file &^ umask; st.Mode().Perm() != want {
+			t.Errorf("mode %d perm %04o: file %04o, want %04o", tt.mode, tt.perm, st.Mode().Perm(), want)
+		}
+		sub := filepath.Join(dir, "a", "b")
+		if err := MkdirAll(sub); err != nil {
+			t.Fatal(err)
+		}
+		st, _ = os.Stat(sub)
+		if want := tt.dir &^ umask; st.Mode().Perm() != want {
+			t.Errorf("mode %d: folder %04o, want %04o", tt.mode, st.Mode().Perm(), want)
+		}
+	}
+	for _, s := range []string{"private", "group", "world", "0644"} {
+		_, err := ParseMode(s)
+		if (err == nil) != (s == "private" || s == "group") {
+			t.Errorf("ParseMode(%q): %v", s, err)
+		}
+	}
+}

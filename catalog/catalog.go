@@ -36,7 +36,7 @@ const (
 // Actions: what a failing blocker means for the change board.
 const (
 	ActionMigrate = "migrate" // the OS cannot run V2: a new server
-	ActionFix     = "fix"     // fixable on this server before upgrading
+	ActionFix     = "fix"     // a change on this server, no new build needed
 	ActionUpgrade = "upgrade" // upgrade AD Connect in place
 	ActionNone    = "none"    // warnings and info
 )
@@ -46,6 +46,7 @@ type Verdict string
 
 const (
 	VerdictOK             Verdict = "OK"
+	VerdictFix            Verdict = "FIX" // the build is current; something on the server must change
 	VerdictUpgrade        Verdict = "UPGRADE"
 	VerdictFixThenUpgrade Verdict = "FIX_THEN_UPGRADE"
 	VerdictMigrate        Verdict = "MIGRATE"
@@ -57,13 +58,22 @@ const (
 // VerdictOrder is the order reports list verdicts in: ready, then increasing
 // work, then the hosts that could not be judged.
 func VerdictOrder() []Verdict {
-	return []Verdict{VerdictOK, VerdictUpgrade, VerdictFixThenUpgrade, VerdictMigrate,
+	return []Verdict{VerdictOK, VerdictFix, VerdictUpgrade, VerdictFixThenUpgrade, VerdictMigrate,
 		VerdictIncomplete, VerdictUnreachable, VerdictNotInstalled}
 }
 
 // NeedsAction reports whether the verdict asks for work on the host.
 func (v Verdict) NeedsAction() bool {
-	return v == VerdictUpgrade || v == VerdictFixThenUpgrade || v == VerdictMigrate
+	return v == VerdictFix || v == VerdictUpgrade || v == VerdictFixThenUpgrade || v == VerdictMigrate
+}
+
+// Work ranks the verdicts that judged a host by the work they ask for: OK 0,
+// FIX 1, UPGRADE 2, FIX_THEN_UPGRADE 3, MIGRATE 4. ok is false for the
+// verdicts that are no readiness answer. Scores (docs/scoring.md) and diff
+// follow this order.
+func (v Verdict) Work() (rank int, ok bool) {
+	rank = slices.Index(VerdictOrder()[:5], v)
+	return rank, rank >= 0
 }
 
 // CouldNotCheck reports whether the host got no readiness answer.
@@ -94,18 +104,26 @@ type Options struct {
 type CheckResult struct {
 	ID       string   `json:"id"`
 	Title    string   `json:"title"`
-	Severity Severity `json:"severity"` // effective: a dated blocker is a warning before its date
-	Action   string   `json:"action"`
+	Severity Severity `json:"severity"`       // effective: a dated blocker is a warning before its date
+	Action   string   `json:"action"`         // effective: the action of the part that failed
+	Step     string   `json:"step,omitempty"` // what to do, in words, for a failing or unverifiable check
 	Status   Status   `json:"status"`
 	Evidence Evidence `json:"evidence,omitempty"` // the facts it read, as shown
 	Reason   string   `json:"reason,omitempty"`   // why it failed or could not be checked; a note on some passes
 	// Remediation and Source are set on failing, could-not-check and
 	// waived checks: where there is something to do.
-	Remediation   string     `json:"remediation,omitempty"`
-	Source        string     `json:"source,omitempty"`
-	Due           *time.Time `json:"due,omitempty"`    // the requirement's date, for failing dated checks
-	Waiver        *Waiver    `json:"waiver,omitempty"` // the waiver applied, or the expired one that no longer applies
+	Remediation string `json:"remediation,omitempty"`
+	Source      string `json:"source,omitempty"`
+	// Due is the requirement's date for a failing or unverifiable dated
+	// check, and the installed build's end of support for build_support.
+	Due           *time.Time `json:"due,omitempty"`
+	DaysLeft      *int       `json:"days_left,omitempty"` // days from the as-of day to a future Due
+	Waiver        *Waiver    `json:"waiver,omitempty"`    // the waiver applied, or the expired one that no longer applies
 	WaiverExpired bool       `json:"waiver_expired,omitempty"`
+
+	// appliesUnknown: could not be checked because it could not be told
+	// whether the requirement applies (such a check sets no deadline).
+	appliesUnknown bool
 }
 
 // Evaluation is the judgement of one host.
@@ -115,7 +133,16 @@ type Evaluation struct {
 	Checks   []CheckResult
 	Blocking []string // ids of the checks that decide the verdict
 	Reason   string   // one line: why this verdict
-	NextStep string   // one line: what to do
+	NextStep string   // one line: what to do, in words
+	// ScorePartial is set when some applicable check could not be checked:
+	// the score counts those at half weight and may change on a rescan.
+	ScorePartial bool
+	// NextDeadline is the earliest future day the host would fail a dated
+	// requirement (nil: none known).
+	NextDeadline *Deadline
+	// Stopped is set when the facts show the host has stopped syncing
+	// (why, in words); empty when it has not or that is unknown.
+	Stopped string
 }
 
 // Requirement is one check of the catalog.
@@ -128,10 +155,17 @@ type Requirement struct {
 	Rule        string   // the rule in words
 	AppliesWhen string   // the applicability rule in words; empty: always applies
 	Remediation string
+	Steps       map[string]string // action -> what to do in words; the title where none
 	Source      string
+	Checked     string    // YYYY-MM-DD the source was last checked
 	Confidence  string    // C, 3P, U or ! as in the reference
 	Note        string    // which side a disputed or unconfirmed fact takes
 	Effective   time.Time // zero: undated; else a failure is a warning before this day
+	// UnknownKeepsVerdict: when this blocker could not be checked, the
+	// host is not held INCOMPLETE for it (the check still says could not
+	// check, and the score is partial). For operating-state checks whose
+	// facts were never collected before (older runs, denied cmdlets).
+	UnknownKeepsVerdict bool
 
 	rule        rule
 	appliesWhen rule
@@ -154,7 +188,7 @@ type Build struct {
 // Omission is something the reference lists that the catalog deliberately
 // does not check, with the reason, so the gap is visible in docs/catalog.md.
 type Omission struct {
-	Topic, Reason, Source string
+	Topic, Reason, Source, Checked string
 }
 
 // DatedGroup is a date on the report's timeline: the requirements that
@@ -168,11 +202,13 @@ type DatedGroup struct {
 // Catalog is a loaded, validated requirement catalog. It is read-only after
 // Parse, so one Catalog can evaluate many hosts concurrently.
 type Catalog struct {
-	Version      string
-	Requirements []Requirement
-	Builds       []Build  // ascending by version
-	ProductNames []string // uninstall DisplayNames that mean the sync product
-	NotChecked   []Omission
+	Version       string
+	Requirements  []Requirement
+	Builds        []Build  // ascending by version
+	BuildsSource  string   // where the build table comes from
+	BuildsChecked string   // YYYY-MM-DD it was last checked
+	ProductNames  []string // uninstall DisplayNames that mean the sync product
+	NotChecked    []Omission
 
 	gate int // index of the install-detection requirement
 }

@@ -62,7 +62,7 @@ func TestDated(t *testing.T) {
 		"2022-08-31 aadc-v2",
 		"2025-04-30 aadc-build-wizard-signin",
 		"2026-09-30 aadc-build-2-5-79",
-		"2027-01-12 os-ws2016-end-of-support",
+		"2027-01-13 os-ws2016-end-of-support",
 		"2027-04-07 aadc-app-auth",
 	}
 	if !slices.Equal(got, want) {
@@ -73,6 +73,8 @@ func TestDated(t *testing.T) {
 const minimalCatalog = `version: test
 product:
   uninstall_names: [Microsoft Entra Connect Sync]
+builds_source: https://example.com/builds
+builds_checked: 2026-12-03
 builds:
   - {build: 2.6.92.0, released: 2026-09-23}
 requirements:
@@ -84,6 +86,7 @@ requirements:
     rule: {kind: aadc_installed}
     remediation: nothing
     source: https://example.com/installed
+    checked: 2026-12-03
     confidence: C
   - id: dotnet
     title: .NET
@@ -94,6 +97,7 @@ requirements:
     effective: 2026-01-01
     remediation: install it
     source: https://example.com/dotnet
+    checked: 2026-12-03
     confidence: 3P
 `
 
@@ -107,6 +111,9 @@ func TestParseErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"unknown key", []string{"    title: .NET\n", "    title: .NET\n    colour: red\n"}, "field colour not found"},
+		{"unknown policy", []string{"    confidence: 3P\n", "    confidence: 3P\n    unknown: ignore\n"}, `unknown "ignore" is not keep_verdict`},
+		{"no checked date", []string{"    checked: 2026-12-03\n    confidence: 3P\n", "    confidence: 3P\n"}, `checked: "" is not a date`},
+		{"no builds source", []string{"builds_source: https://example.com/builds\n", ""}, `builds_source: source "" is not an https URL`},
 		{"unknown fact", []string{"[dotnet.release]", "[dotnet.relase]"}, `requirement dotnet: facts: unknown fact "dotnet.relase"`},
 		{"unknown fact in a rule", []string{"fact: dotnet.release", "fact: dotnet.relase"}, `unknown fact "dotnet.relase"`},
 		{"bad date", []string{"effective: 2026-01-01", "effective: 2026-13-01"}, `requirement dotnet: effective "2026-13-01" is not a date`},

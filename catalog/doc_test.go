@@ -45,10 +45,11 @@ func renderDoc(c *Catalog) []byte {
 	p("Catalog version `%s`: %d requirements, %d builds. Severity and action are as declared; a requirement\n", c.Version, len(c.Requirements), len(c.Builds))
 	p("with a date is reported as a warning before that day and with its severity from that day on. How checks\n")
 	p("become a verdict and a score: [scoring.md](scoring.md). Confidence: C confirmed by Microsoft, 3P third-party\n")
-	p("only, U unconfirmed or inferred, ! sources disagree (the note says which side the check takes).\n\n")
+	p("only, U unconfirmed or inferred, ! sources disagree (the note says which side the check takes). \"checked\"\n")
+	p("is the day the source was last checked against Microsoft's pages.\n\n")
 
 	p("## Requirements\n\n")
-	p("| id | severity | action | facts | rule | applies when | date | source | confidence / note |\n")
+	p("| id | severity | action | facts | rule | applies when | date | source (checked) | confidence / note |\n")
 	p("|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range c.Requirements {
 		date := ""
@@ -59,8 +60,12 @@ func renderDoc(c *Catalog) []byte {
 		if r.Note != "" {
 			conf += ": " + r.Note
 		}
+		rule := r.Rule
+		if r.UnknownKeepsVerdict {
+			rule += "; could not check does not hold the verdict"
+		}
 		p("| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.ID, r.Severity, r.Action, codes(r.Facts),
-			cell(r.Rule), cell(r.AppliesWhen), date, link(r.Source), cell(conf))
+			cell(rule), cell(r.AppliesWhen), date, link(r.Source)+" ("+r.Checked+")", cell(conf))
 	}
 
 	p("\n## Deadlines\n\n| date | requirement | checks |\n|---|---|---|\n")
@@ -68,7 +73,8 @@ func renderDoc(c *Catalog) []byte {
 		p("| %s | %s | %s |\n", d.Date.Format(dateLayout), cell(d.Title), codes(d.CheckIDs))
 	}
 
-	p("\n## Builds\n\nMicrosoft's version history as the catalog records it; `aadc-build-support` reads it.\n\n")
+	p("\n## Builds\n\nMicrosoft's version history as the catalog records it (source: %s, checked %s);\n", link(c.BuildsSource), c.BuildsChecked)
+	p("`aadc-build-support` reads it.\n\n")
 	p("| build | released | end of support | notes | confidence |\n|---|---|---|---|---|\n")
 	for _, bd := range c.Builds {
 		eos := bd.EndOfSupport
@@ -85,14 +91,19 @@ func renderDoc(c *Catalog) []byte {
 		p("| %s | %s | %s | %s | %s |\n", bd.Version, bd.Released, eos, cell(bd.Notes), conf)
 	}
 
-	p("\n## Not checked\n\n| topic | why | source |\n|---|---|---|\n")
+	p("\n## Not checked\n\n| topic | why | source (checked) |\n|---|---|---|\n")
 	for _, o := range c.NotChecked {
-		p("| %s | %s | %s |\n", cell(o.Topic), cell(o.Reason), link(o.Source))
+		p("| %s | %s | %s (%s) |\n", cell(o.Topic), cell(o.Reason), link(o.Source), o.Checked)
 	}
 
 	p("\n## Remediation\n")
 	for _, r := range c.Requirements {
 		p("\n### `%s`: %s\n\n%s\n", r.ID, r.Title, r.Remediation)
+		for _, a := range []string{ActionMigrate, ActionFix, ActionUpgrade} {
+			if st := r.Steps[a]; st != "" {
+				p("\nNext step when the action is %s: %s\n", a, st)
+			}
+		}
 	}
 	return b.Bytes()
 }

@@ -24,7 +24,9 @@ func TestEvaluateHosts(t *testing.T) {
 			verdict: VerdictMigrate, blocking: []string{"os-supported-version"},
 			checks: map[string]Status{
 				"aadc-v2": StatusFail, "powershell-version": StatusFail, "dotnet-framework": StatusFail,
-				"tls12-dotnet": StatusFail, "tls12-schannel": StatusFail, "aadc-build-2-5-79": StatusFail,
+				// 1.6.x is outside 2.3.20.0-2.4.129.0; absent SCHANNEL values on 9600 are the OS default.
+				"tls12-dotnet": StatusNotApplicable, "tls12-dotnet-auto-upgrade": StatusFail,
+				"tls12-schannel": StatusPass, "aadc-build-2-5-79": StatusFail,
 				"os-ws2016-end-of-support": StatusNotApplicable, "os-ws2025-update": StatusNotApplicable,
 			},
 			reason: "os-supported-version: os.build is 9600, below 14393", next: "swing-migrate",
@@ -38,23 +40,32 @@ func TestEvaluateHosts(t *testing.T) {
 		{
 			name: "2019 on 2.4.131.0 with good prerequisites needs an upgrade", host: ws2019.with(onBuild("2.4.131.0")).with(
 				hostFacts{"adsync.connector_identity_type": unknown("Get-ADSyncEntraConnectorCredential is not recognized")}),
-			asOf: nov26, verdict: VerdictUpgrade, blocking: []string{"aadc-build-2-5-79"},
+			asOf: nov26, verdict: VerdictUpgrade, blocking: []string{"aadc-build-2-5-79", "aadc-build-support"},
 			checks: map[string]Status{"aadc-app-auth": StatusFail, "aadc-build-support": StatusFail, "aadc-build-wizard-signin": StatusPass},
 			reason: "required since 2026-09-30: build 2.4.131.0", next: "upgrade AD Connect in place",
 		},
 		{
-			name: "2019 on 2.4.131.0 without the .NET TLS values: fix, then upgrade", host: ws2019.with(onBuild("2.4.131.0")).with(hostFacts{
+			name: "2019 on 2.4.129.0 without the .NET TLS values: fix, then upgrade", host: ws2019.with(onBuild("2.4.129.0")).with(hostFacts{
 				"tls.net4.system_default_tls_versions": absent, "tls.net4.sch_use_strong_crypto": absent,
 				"tls.net4_wow.system_default_tls_versions": absent, "tls.net4_wow.sch_use_strong_crypto": absent,
 			}),
-			asOf: nov26, verdict: VerdictFixThenUpgrade, blocking: []string{"tls12-dotnet"},
+			asOf: nov26, verdict: VerdictFixThenUpgrade, blocking: []string{"tls12-dotnet", "aadc-build-2-5-79", "aadc-build-support"},
 			reason: "tls.net4.sch_use_strong_crypto absent (want 1)",
-			next:   "fix on this server: tls12-dotnet; then upgrade AD Connect in place (aadc-build-2-5-79)",
+			next: "fix on this server: set the four .NET strong-crypto values to 1 and restart (tls12-dotnet); " +
+				"then upgrade AD Connect in place to the newest build: builds below 2.5.79.0 stopped syncing on 2026-09-30",
 		},
 		{
-			name: "current build with a wrong .NET TLS value: fix only", host: ws2019.with(hostFacts{"tls.net4_wow.sch_use_strong_crypto": 0}),
-			asOf: nov26, verdict: VerdictFixThenUpgrade, blocking: []string{"tls12-dotnet"},
-			reason: "tls.net4_wow.sch_use_strong_crypto = 0 (want 1)", next: "then rescan",
+			name: "2.4.131.0 without the .NET TLS values: TLS enforcement no longer required, upgrade only", host: ws2019.with(onBuild("2.4.131.0")).with(hostFacts{
+				"tls.net4.system_default_tls_versions": absent, "tls.net4.sch_use_strong_crypto": absent,
+				"tls.net4_wow.system_default_tls_versions": absent, "tls.net4_wow.sch_use_strong_crypto": absent,
+			}),
+			asOf: nov26, verdict: VerdictUpgrade, blocking: []string{"aadc-build-2-5-79", "aadc-build-support"},
+			checks: map[string]Status{"tls12-dotnet": StatusNotApplicable, "tls12-dotnet-auto-upgrade": StatusFail},
+		},
+		{
+			name: "current build with a wrong .NET TLS value: only a warning", host: ws2019.with(hostFacts{"tls.net4_wow.sch_use_strong_crypto": 0}),
+			asOf: nov26, verdict: VerdictOK, checks: map[string]Status{"tls12-dotnet-auto-upgrade": StatusFail},
+			next: "review the warnings: tls12-dotnet-auto-upgrade",
 		},
 		{
 			name: "unknown OS facts could change the verdict", host: ws2019.with(hostFacts{
@@ -62,9 +73,9 @@ func TestEvaluateHosts(t *testing.T) {
 				"os.installation_type": unknown("Access is denied"), "os.edition_id": unknown("Access is denied"),
 			}),
 			asOf: nov26, verdict: VerdictIncomplete,
-			blocking: []string{"os-supported-version", "os-ws2025-update", "os-full-gui", "os-edition", "tls12-schannel"},
-			checks:   map[string]Status{"os-ws2016-end-of-support": StatusCouldNotCheck},
-			reason:   "could not check os-supported-version: os.build: Access is denied (+4 more)", next: "rescan",
+			blocking: []string{"os-supported-version", "os-full-gui", "os-edition", "tls12-schannel"},
+			checks:   map[string]Status{"os-ws2016-end-of-support": StatusCouldNotCheck, "os-ws2025-update": StatusCouldNotCheck},
+			reason:   "could not check os-supported-version: os.build: Access is denied (+3 more)", next: "rescan",
 		},
 		{
 			name: "unknown .NET on a host that must migrate anyway", host: ws2012r2V1.with(hostFacts{"dotnet.release": unknown("Access is denied")}),
@@ -107,7 +118,7 @@ func TestEvaluateHosts(t *testing.T) {
 			name: "the lowest of wizard and sync engine decides", host: ws2019.with(hostFacts{
 				"aadc.uninstall_entries": []string{"Microsoft Azure AD Connect synchronization services|2.4.131.0"},
 			}),
-			asOf: nov26, verdict: VerdictUpgrade, blocking: []string{"aadc-build-2-5-79"},
+			asOf: nov26, verdict: VerdictUpgrade, blocking: []string{"aadc-build-2-5-79", "aadc-build-support"},
 			reason: "build 2.4.131.0 (lowest of wizard 2.6.92.0, Microsoft Azure AD Connect synchronization services 2.4.131.0)",
 		},
 		{
@@ -115,7 +126,7 @@ func TestEvaluateHosts(t *testing.T) {
 				"aadc.wizard_version": absent, "aadc.uninstall_entries": []string{},
 			}),
 			asOf: nov26, verdict: VerdictIncomplete,
-			blocking: []string{"aadc-v2", "aadc-build-wizard-signin", "aadc-build-2-5-79"},
+			blocking: []string{"tls12-dotnet", "aadc-v2", "aadc-build-wizard-signin", "aadc-build-2-5-79", "aadc-build-support"},
 			reason:   "could not find the installed build",
 		},
 		{
@@ -134,20 +145,26 @@ func TestEvaluateHosts(t *testing.T) {
 		},
 		{
 			name: "workgroup server must be joined", host: ws2019.with(hostFacts{"domain.part_of_domain": false}),
-			asOf: nov26, verdict: VerdictFixThenUpgrade, blocking: []string{"domain-joined"},
+			asOf: nov26, verdict: VerdictFix, blocking: []string{"domain-joined"},
+			next: "change on this server (no upgrade needed): join the server to the domain (domain-joined)",
 		},
 		{
 			name: "Windows Server 2025 without KB5070773", host: ws2019.with(hostFacts{"os.build": 26100, "os.ubr": 4946}),
-			asOf: nov26, verdict: VerdictFixThenUpgrade, blocking: []string{"os-ws2025-update"},
+			asOf: nov26, verdict: VerdictOK, checks: map[string]Status{"os-ws2025-update": StatusFail},
+			next: "review the warnings: os-ws2025-update",
 		},
 		{
 			name: "Windows Server 2025 with KB5070773", host: ws2019.with(hostFacts{"os.build": 26100, "os.ubr": 6901}),
 			asOf: nov26, verdict: VerdictOK, checks: map[string]Status{"os-ws2025-update": StatusPass},
 		},
 		{
-			name: "SCHANNEL Enabled 0xFFFFFFFF is not taken as 1", host: ws2019.with(hostFacts{"tls.schannel12_client.enabled": -1}),
-			asOf: nov26, verdict: VerdictFixThenUpgrade, blocking: []string{"tls12-schannel"},
-			reason: "tls.schannel12_client.enabled = 0xFFFFFFFF (want 1)",
+			name: "SCHANNEL Enabled 0xFFFFFFFF counts as on", host: ws2019.with(hostFacts{"tls.schannel12_client.enabled": -1}),
+			asOf: nov26, verdict: VerdictOK, checks: map[string]Status{"tls12-schannel": StatusPass},
+		},
+		{
+			name: "TLS 1.2 client explicitly off on a current build: fix only", host: ws2019.with(hostFacts{"tls.schannel12_client.enabled": 0}),
+			asOf: nov26, verdict: VerdictFix, blocking: []string{"tls12-schannel"},
+			reason: "tls.schannel12_client.enabled = 0 (turns TLS 1.2 off)", next: "turn TLS 1.2 back on in SCHANNEL",
 		},
 		{
 			name: "LocalDB at 9 GiB warns", host: ws2019.with(hostFacts{"localdb.mdf_bytes": 9 * gib}),
@@ -156,7 +173,7 @@ func TestEvaluateHosts(t *testing.T) {
 		},
 		{
 			name: "LocalDB at 10 GiB is full", host: ws2019.with(hostFacts{"localdb.mdf_bytes": 10 * gib}),
-			asOf: nov26, verdict: VerdictFixThenUpgrade, blocking: []string{"localdb-size-limit"},
+			asOf: nov26, verdict: VerdictFix, blocking: []string{"localdb-size-limit"},
 			reason: "localdb.mdf_bytes is 10.0 GiB, at or above 10.0 GiB",
 		},
 		{
@@ -241,7 +258,7 @@ func TestAsOf(t *testing.T) {
 			app.Due == nil || !app.Due.Equal(date("2027-04-07")) || !strings.HasPrefix(app.Reason, "due 2027-04-07 (132 days): ") {
 			t.Errorf("2026-11-26: %+v\n%s", app, dump(ev))
 		}
-		if !strings.HasPrefix(ev.NextStep, "before 2027-04-07: ") {
+		if !strings.HasPrefix(ev.NextStep, "before 2027-02-02 (68 days): the build is retired, recalled or near its end of support (aadc-build-support)") {
 			t.Errorf("next step %q should name the coming deadline", ev.NextStep)
 		}
 		if s := checkByID(t, ev, "aadc-build-support"); s.Status != StatusFail || !strings.Contains(s.Reason, "2027-02-02 (68 days)") {
@@ -249,19 +266,21 @@ func TestAsOf(t *testing.T) {
 		}
 		ev = eval(h, apr08)
 		app = checkByID(t, ev, "aadc-app-auth")
-		if ev.Verdict != VerdictUpgrade || !slices.Equal(ev.Blocking, []string{"aadc-app-auth"}) || app.Severity != SeverityBlocker ||
+		if ev.Verdict != VerdictUpgrade || !slices.Equal(ev.Blocking, []string{"aadc-app-auth", "aadc-build-support"}) || app.Severity != SeverityBlocker ||
 			!strings.HasPrefix(app.Reason, "required since 2027-04-07: ") {
 			t.Errorf("2027-04-08: %s", dump(ev))
 		}
 	})
 
-	t.Run("Windows Server 2016: warning now, MIGRATE after 2027-01-12", func(t *testing.T) {
+	t.Run("Windows Server 2016: warning through 2027-01-12, MIGRATE from 2027-01-13", func(t *testing.T) {
 		h := ws2019.with(hostFacts{"os.build": 14393, "os.caption": "Microsoft Windows Server 2016 Standard"})
-		ev := eval(h, nov26)
-		if os := checkByID(t, ev, "os-ws2016-end-of-support"); ev.Verdict != VerdictOK || os.Status != StatusFail || os.Severity != SeverityWarning {
-			t.Errorf("2026-11-26: %s", dump(ev))
+		for _, d := range []time.Time{nov26, date("2027-01-12")} {
+			ev := eval(h, d)
+			if os := checkByID(t, ev, "os-ws2016-end-of-support"); ev.Verdict != VerdictOK || os.Status != StatusFail || os.Severity != SeverityWarning {
+				t.Errorf("%s: %s", d.Format(dateLayout), dump(ev))
+			}
 		}
-		ev = eval(h, date("2027-01-13"))
+		ev := eval(h, date("2027-01-13"))
 		if ev.Verdict != VerdictMigrate || !slices.Equal(ev.Blocking, []string{"os-ws2016-end-of-support"}) {
 			t.Errorf("2027-01-13: %s", dump(ev))
 		}
@@ -270,7 +289,9 @@ func TestAsOf(t *testing.T) {
 	t.Run("2.4.x: warning on 2026-09-01, blocker after 2026-09-30", func(t *testing.T) {
 		h := ws2019.with(onBuild("2.4.131.0"))
 		ev := eval(h, date("2026-09-01"))
-		if b := checkByID(t, ev, "aadc-build-2-5-79"); ev.Verdict != VerdictOK || b.Status != StatusFail || b.Severity != SeverityWarning ||
+		// UPGRADE already: 2.4.131.0 left support on 2026-05-26.
+		if b := checkByID(t, ev, "aadc-build-2-5-79"); ev.Verdict != VerdictUpgrade || !slices.Equal(ev.Blocking, []string{"aadc-build-support"}) ||
+			b.Status != StatusFail || b.Severity != SeverityWarning ||
 			!strings.HasPrefix(b.Reason, "due 2026-09-30 (29 days): ") {
 			t.Errorf("2026-09-01: %+v\n%s", b, dump(ev))
 		}
@@ -314,14 +335,14 @@ func TestBuildSupport(t *testing.T) {
 
 func TestWaivers(t *testing.T) {
 	c := loadCatalog(t)
-	h := ws2019.with(hostFacts{"tls.net4.sch_use_strong_crypto": absent}).set(t)
+	h := ws2019.with(hostFacts{"tls.schannel12_client.enabled": 0}).set(t)
 	waiver := func(check, expires string) Waiver {
 		return Waiver{Check: check, Host: "AADC01", Justification: "CHG-1234", ApprovedBy: "CAB", Expires: date(expires)}
 	}
 
-	active := waiver("tls12-dotnet", "2027-01-01")
-	ev := c.Evaluate(h, Options{AsOf: nov26, Waivers: []Waiver{waiver("tls12-dotnet", "2026-11-01"), active, waiver("dotnet-framework", "2027-01-01")}})
-	ch := checkByID(t, ev, "tls12-dotnet")
+	active := waiver("tls12-schannel", "2027-01-01")
+	ev := c.Evaluate(h, Options{AsOf: nov26, Waivers: []Waiver{waiver("tls12-schannel", "2026-11-01"), active, waiver("dotnet-framework", "2027-01-01")}})
+	ch := checkByID(t, ev, "tls12-schannel")
 	if ev.Verdict != VerdictOK || ch.Status != StatusWaived || ch.Waiver == nil || *ch.Waiver != active || ch.WaiverExpired {
 		t.Errorf("active waiver: %+v\n%s", ch, dump(ev))
 	}
@@ -335,9 +356,9 @@ func TestWaivers(t *testing.T) {
 		t.Errorf("a waiver on a passing check is not attached: %+v", ch.Waiver)
 	}
 
-	ev = c.Evaluate(h, Options{AsOf: nov26, Waivers: []Waiver{waiver("tls12-dotnet", "2026-11-26")}})
-	ch = checkByID(t, ev, "tls12-dotnet")
-	if ev.Verdict != VerdictFixThenUpgrade || ch.Status != StatusFail || ch.Waiver == nil || !ch.WaiverExpired {
+	ev = c.Evaluate(h, Options{AsOf: nov26, Waivers: []Waiver{waiver("tls12-schannel", "2026-11-26")}})
+	ch = checkByID(t, ev, "tls12-schannel")
+	if ev.Verdict != VerdictFix || ch.Status != StatusFail || ch.Waiver == nil || !ch.WaiverExpired {
 		t.Errorf("expired waiver: %+v\n%s", ch, dump(ev))
 	}
 }
@@ -358,10 +379,15 @@ func TestScore(t *testing.T) {
 	add(4, SeverityInfo, StatusPass)
 	add(1, SeverityInfo, StatusWaived)
 	add(3, SeverityBlocker, StatusNotApplicable)
-	if s := score(checks); s == nil || *s != 91 {
-		t.Errorf("score %v, want 91 (220/241)", s)
+	// Raw 220/241 = 91.3%, placed in OK's band 80-100: 80 + floor(20 × 0.913) = 98.
+	if s, partial := score(checks, VerdictOK); s == nil || *s != 98 || !partial {
+		t.Errorf("score %v partial %t, want 98 and partial (a check could not be checked)", s, partial)
 	}
-	if s := score(nil); s != nil {
+	// The same checks on a MIGRATE host sit in its band 0-19: 0 + floor(19 × 0.913) = 17.
+	if s, _ := score(checks, VerdictMigrate); s == nil || *s != 17 {
+		t.Errorf("MIGRATE score %v, want 17", s)
+	}
+	if s, _ := score(nil, VerdictOK); s != nil {
 		t.Errorf("no applicable checks: score %v, want nil", *s)
 	}
 
@@ -371,10 +397,10 @@ func TestScore(t *testing.T) {
 	for _, tt := range []struct {
 		asOf time.Time
 		want int
-	}{{nov26, 97}, {apr08, 93}} {
+	}{{nov26, 99}, {apr08, 57}} { // OK band 80-100; UPGRADE band 40-59
 		ev := c.Evaluate(h, Options{AsOf: tt.asOf})
 		if ev.Score == nil || *ev.Score != tt.want {
-			t.Errorf("%s: score %v, want %d\n%s", tt.asOf.Format(dateLayout), ev.Score, tt.want, dump(ev))
+			t.Errorf("%s: score %d, want %d\n%s", tt.asOf.Format(dateLayout), deref(ev.Score), tt.want, dump(ev))
 		}
 	}
 }
@@ -397,10 +423,10 @@ func TestInstalledVersion(t *testing.T) {
 }
 
 func TestVerdictHelpers(t *testing.T) {
-	needs := map[Verdict]bool{VerdictUpgrade: true, VerdictFixThenUpgrade: true, VerdictMigrate: true}
+	needs := map[Verdict]bool{VerdictFix: true, VerdictUpgrade: true, VerdictFixThenUpgrade: true, VerdictMigrate: true}
 	couldNot := map[Verdict]bool{VerdictIncomplete: true, VerdictUnreachable: true, VerdictNotInstalled: true}
 	order := VerdictOrder()
-	if len(order) != 7 || order[0] != VerdictOK {
+	if len(order) != 8 || order[0] != VerdictOK {
 		t.Fatalf("VerdictOrder() = %v", order)
 	}
 	for _, v := range order {
@@ -436,4 +462,11 @@ func TestJoinUnknownNamesSharedReasonOnce(t *testing.T) {
 	if got != want {
 		t.Fatalf("joinUnknown:\n got %q\nwant %q", got, want)
 	}
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return -1
+	}
+	return *p
 }

@@ -19,11 +19,13 @@ import (
 // The YAML schema. Every scalar is decoded as a string and parsed here, so
 // that errors name the requirement and the field instead of a Go type.
 type fileCatalog struct {
-	Version      string            `yaml:"version"`
-	Product      fileProduct       `yaml:"product"`
-	Builds       []fileBuild       `yaml:"builds"`
-	Requirements []fileRequirement `yaml:"requirements"`
-	NotChecked   []fileOmission    `yaml:"not_checked"`
+	Version       string            `yaml:"version"`
+	Product       fileProduct       `yaml:"product"`
+	BuildsSource  string            `yaml:"builds_source"`
+	BuildsChecked string            `yaml:"builds_checked"`
+	Builds        []fileBuild       `yaml:"builds"`
+	Requirements  []fileRequirement `yaml:"requirements"`
+	NotChecked    []fileOmission    `yaml:"not_checked"`
 }
 
 type fileProduct struct {
@@ -40,24 +42,29 @@ type fileBuild struct {
 }
 
 type fileRequirement struct {
-	ID          string    `yaml:"id"`
-	Title       string    `yaml:"title"`
-	Severity    string    `yaml:"severity"`
-	Action      string    `yaml:"action"`
-	Facts       []string  `yaml:"facts"`
-	Rule        *ruleSpec `yaml:"rule"`
-	AppliesWhen *ruleSpec `yaml:"applies_when"`
-	Effective   string    `yaml:"effective"`
-	Remediation string    `yaml:"remediation"`
-	Source      string    `yaml:"source"`
-	Confidence  string    `yaml:"confidence"`
-	Note        string    `yaml:"note"`
+	ID          string            `yaml:"id"`
+	Title       string            `yaml:"title"`
+	Severity    string            `yaml:"severity"`
+	Action      string            `yaml:"action"`
+	Facts       []string          `yaml:"facts"`
+	Rule        *ruleSpec         `yaml:"rule"`
+	AppliesWhen *ruleSpec         `yaml:"applies_when"`
+	Effective   string            `yaml:"effective"`
+	Remediation string            `yaml:"remediation"`
+	Steps       map[string]string `yaml:"steps"`
+	Source      string            `yaml:"source"`
+	Checked     string            `yaml:"checked"`
+	Confidence  string            `yaml:"confidence"`
+	Note        string            `yaml:"note"`
+	// unknown: keep_verdict marks Requirement.UnknownKeepsVerdict.
+	Unknown string `yaml:"unknown"`
 }
 
 type fileOmission struct {
-	Topic  string `yaml:"topic"`
-	Reason string `yaml:"reason"`
-	Source string `yaml:"source"`
+	Topic   string `yaml:"topic"`
+	Reason  string `yaml:"reason"`
+	Source  string `yaml:"source"`
+	Checked string `yaml:"checked"`
 }
 
 const dateLayout = "2006-01-02"
@@ -98,7 +105,14 @@ func build(fc *fileCatalog) (*Catalog, error) {
 	if len(fc.Product.UninstallNames) == 0 {
 		return nil, errors.New("product.uninstall_names is empty")
 	}
-	c := &Catalog{Version: fc.Version, ProductNames: fc.Product.UninstallNames, gate: -1}
+	c := &Catalog{Version: fc.Version, ProductNames: fc.Product.UninstallNames, gate: -1,
+		BuildsSource: fc.BuildsSource, BuildsChecked: fc.BuildsChecked}
+	if err := checkSource(fc.BuildsSource); err != nil {
+		return nil, fmt.Errorf("builds_source: %w", err)
+	}
+	if err := checkDate(fc.BuildsChecked); err != nil {
+		return nil, fmt.Errorf("builds_checked: %w", err)
+	}
 	for i, fb := range fc.Builds {
 		b, err := compileBuild(fb)
 		if err != nil {
@@ -144,6 +158,9 @@ func build(fc *fileCatalog) (*Catalog, error) {
 		if err := checkSource(o.Source); err != nil {
 			return nil, fmt.Errorf("not_checked[%d] %s: %w", i, o.Topic, err)
 		}
+		if err := checkDate(o.Checked); err != nil {
+			return nil, fmt.Errorf("not_checked[%d] %s: checked: %w", i, o.Topic, err)
+		}
 		c.NotChecked = append(c.NotChecked, Omission(o))
 	}
 	return c, nil
@@ -176,7 +193,8 @@ func compileBuild(fb fileBuild) (Build, error) {
 
 func compileRequirement(fr fileRequirement) (Requirement, error) {
 	r := Requirement{ID: fr.ID, Title: fr.Title, Severity: Severity(fr.Severity), Action: fr.Action,
-		Facts: fr.Facts, Remediation: fr.Remediation, Source: fr.Source, Confidence: fr.Confidence, Note: fr.Note}
+		Facts: fr.Facts, Remediation: fr.Remediation, Steps: fr.Steps, Source: fr.Source, Checked: fr.Checked,
+		Confidence: fr.Confidence, Note: fr.Note}
 	switch {
 	case !idPattern.MatchString(r.ID):
 		return r, fmt.Errorf("id %q is not kebab-case", r.ID)
@@ -193,6 +211,24 @@ func compileRequirement(fr fileRequirement) (Requirement, error) {
 	}
 	if err := checkSource(r.Source); err != nil {
 		return r, err
+	}
+	if err := checkDate(r.Checked); err != nil {
+		return r, fmt.Errorf("checked: %w", err)
+	}
+	switch fr.Unknown {
+	case "":
+	case "keep_verdict":
+		r.UnknownKeepsVerdict = true
+		if r.Severity != SeverityBlocker {
+			return r, errors.New("unknown: keep_verdict only makes sense on a blocker")
+		}
+	default:
+		return r, fmt.Errorf("unknown %q is not keep_verdict", fr.Unknown)
+	}
+	for a, text := range r.Steps {
+		if !slices.Contains([]string{ActionMigrate, ActionFix, ActionUpgrade}, a) || text == "" {
+			return r, fmt.Errorf("steps: %q must be migrate, fix or upgrade with a text", a)
+		}
 	}
 	if err := checkSeverityAction(r.Severity, r.Action); err != nil {
 		return r, err
@@ -256,6 +292,14 @@ func checkSeverityAction(s Severity, action string) error {
 		}
 	default:
 		return fmt.Errorf("severity %q is not blocker, warning or info", s)
+	}
+	return nil
+}
+
+// checkDate: the day a source was last checked, YYYY-MM-DD.
+func checkDate(s string) error {
+	if _, err := time.Parse(dateLayout, s); err != nil {
+		return fmt.Errorf("%q is not a date (YYYY-MM-DD); say when the source was checked", s)
 	}
 	return nil
 }

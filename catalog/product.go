@@ -61,11 +61,11 @@ func detectProduct(set *facts.Set, names []string) *product {
 	}
 	switch {
 	case len(found) > 0:
-		p.installed = outcome{StatusPass, "found: " + strings.Join(found, ", ")}
+		p.installed = outcome{status: StatusPass, reason: "found: " + strings.Join(found, ", ")}
 	case len(unknown) > 0:
-		p.installed = outcome{StatusCouldNotCheck, "could not tell whether AD Connect is installed: " + joinUnknown(unknown)}
+		p.installed = outcome{status: StatusCouldNotCheck, reason: "could not tell whether AD Connect is installed: " + joinUnknown(unknown)}
 	default:
-		p.installed = outcome{StatusFail, "no AD Connect: no wizard path, no uninstall entry named " +
+		p.installed = outcome{status: StatusFail, reason: "no AD Connect: no wizard path, no uninstall entry named " +
 			strings.Join(names, " / ") + ", no ADSync service"}
 	}
 
@@ -151,11 +151,11 @@ func (r buildAtLeastRule) eval(e *env) outcome {
 	p := e.product()
 	switch {
 	case !p.buildOK:
-		return outcome{StatusCouldNotCheck, p.buildWhy}
+		return outcome{status: StatusCouldNotCheck, reason: p.buildWhy}
 	case p.build.compare(r.min) < 0:
-		return outcome{StatusFail, fmt.Sprintf("%s is below %s", p.buildWhy, r.min)}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("%s is below %s", p.buildWhy, r.min)}
 	}
-	return outcome{StatusPass, p.buildWhy}
+	return outcome{status: StatusPass, reason: p.buildWhy}
 }
 
 func (buildAtLeastRule) keys() []string   { return []string{factWizardVersion, factUninstall} }
@@ -173,36 +173,37 @@ type buildSupportRule struct {
 func (buildSupportRule) keys() []string { return []string{factWizardVersion, factUninstall} }
 
 func (r buildSupportRule) String() string {
-	return fmt.Sprintf("installed build is supported per the build table (fails when past or within %d days of its end of support)", r.warnDays)
+	return fmt.Sprintf("installed build is not recalled and not past its end of support per the build table "+
+		"(within %d days of it: a warning naming the date)", r.warnDays)
 }
 
 func (r buildSupportRule) eval(e *env) outcome {
 	p := e.product()
 	if !p.buildOK {
-		return outcome{StatusCouldNotCheck, p.buildWhy}
+		return outcome{status: StatusCouldNotCheck, reason: p.buildWhy}
 	}
 	builds := e.cat.Builds
 	i, exact := slices.BinarySearchFunc(builds, p.build, func(b Build, v version) int { return b.v.compare(v) })
 	b := p.build.String()
 	switch {
 	case len(builds) == 0:
-		return outcome{StatusCouldNotCheck, "the catalog has no build table"}
+		return outcome{status: StatusCouldNotCheck, reason: "the catalog has no build table"}
 	case exact && builds[i].Recalled:
-		return outcome{StatusFail, fmt.Sprintf("build %s was recalled: %s", b, builds[i].Notes)}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("build %s was recalled: %s", b, builds[i].Notes)}
 	case exact && builds[i].EndOfSupport == "retired":
-		return outcome{StatusFail, fmt.Sprintf("build %s is retired", b)}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("build %s is retired", b)}
 	case exact && builds[i].eos.IsZero():
-		return outcome{StatusPass, fmt.Sprintf("build %s: no end of support announced", b)}
+		return outcome{status: StatusPass, reason: fmt.Sprintf("build %s: no end of support announced", b)}
 	case exact:
 		return r.judge(e.today, dayOf(builds[i].eos), "build "+b+" support ends")
 	case i == len(builds):
-		return outcome{StatusPass, fmt.Sprintf("build %s is newer than every build in the table (newest %s)", b, builds[i-1].Version)}
+		return outcome{status: StatusPass, reason: fmt.Sprintf("build %s is newer than every build in the table (newest %s)", b, builds[i-1].Version)}
 	case i == 0:
-		return outcome{StatusFail, fmt.Sprintf("build %s is older than every build in the table (oldest %s): retired", b, builds[0].Version)}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("build %s is older than every build in the table (oldest %s): retired", b, builds[0].Version)}
 	}
 	newer := builds[i]
 	if newer.EndOfSupport == "retired" {
-		return outcome{StatusFail, fmt.Sprintf("build %s is not in the table; the newer build %s is already retired", b, newer.Version)}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("build %s is not in the table; the newer build %s is already retired", b, newer.Version)}
 	}
 	end := newer.released.AddDate(0, r.graceMonths, 0)
 	if !newer.eos.IsZero() && newer.eos.Before(end) {
@@ -211,13 +212,32 @@ func (r buildSupportRule) eval(e *env) outcome {
 	return r.judge(e.today, dayOf(end), fmt.Sprintf("build %s is not in the table; judged by newer build %s, its support ends no later than", b, newer.Version))
 }
 
+// judge: past the end of support the build needs an upgrade (a blocker);
+// within warnDays of it a warning naming the date; either way the end is the
+// check's due day while it lies ahead.
 func (r buildSupportRule) judge(today, end day, what string) outcome {
 	left := int(end - today)
 	switch {
 	case left <= 0:
-		return outcome{StatusFail, fmt.Sprintf("%s %s (ended %d days ago)", what, end, -left)}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("%s %s (ended %d days ago): upgrade", what, end, -left)}
 	case left <= r.warnDays:
-		return outcome{StatusFail, fmt.Sprintf("%s %s (%d days)", what, end, left)}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("%s %s (%d days)", what, end, left), warnOnly: true, due: end}
 	}
-	return outcome{StatusPass, fmt.Sprintf("%s %s (%d days)", what, end, left)}
+	return outcome{status: StatusPass, reason: fmt.Sprintf("%s %s (%d days)", what, end, left), due: end}
 }
+
+type buildBelowRule struct{ below version }
+
+func (r buildBelowRule) eval(e *env) outcome {
+	p := e.product()
+	switch {
+	case !p.buildOK:
+		return outcome{status: StatusCouldNotCheck, reason: p.buildWhy}
+	case p.build.compare(r.below) >= 0:
+		return outcome{status: StatusFail, reason: fmt.Sprintf("%s is at or above %s", p.buildWhy, r.below)}
+	}
+	return outcome{status: StatusPass, reason: p.buildWhy}
+}
+
+func (buildBelowRule) keys() []string   { return []string{factWizardVersion, factUninstall} }
+func (r buildBelowRule) String() string { return fmt.Sprintf("installed build < %s", r.below) }

@@ -23,6 +23,9 @@ type ruleSpec struct {
 	Values                []string            `yaml:"values"`
 	Patterns              []string            `yaml:"patterns"`
 	Want                  map[string][]string `yaml:"want"`
+	Reject                map[string][]string `yaml:"reject"`
+	MaxHours              string              `yaml:"max_hours"`
+	Action                string              `yaml:"action"`
 	Absent                string              `yaml:"absent"`
 	AbsentOKFromBuild     string              `yaml:"absent_ok_from_build"`
 	Unit                  string              `yaml:"unit"`
@@ -40,6 +43,7 @@ func (s ruleSpec) params() []string {
 	}{
 		{"fact", s.Fact != ""}, {"min", s.Min != ""}, {"below", s.Below != ""}, {"value", s.Value != ""},
 		{"values", s.Values != nil}, {"patterns", s.Patterns != nil}, {"want", s.Want != nil},
+		{"reject", s.Reject != nil}, {"max_hours", s.MaxHours != ""}, {"action", s.Action != ""},
 		{"absent", s.Absent != ""}, {"absent_ok_from_build", s.AbsentOKFromBuild != ""}, {"unit", s.Unit != ""},
 		{"warn_within_days", s.WarnWithinDays != ""}, {"newer_build_grace_months", s.NewerBuildGraceMonths != ""},
 		{"rules", s.Rules != nil},
@@ -55,25 +59,36 @@ const kindInstalled = "aadc_installed"
 
 // kindParams is the rule vocabulary: each kind and the parameters it takes.
 var kindParams = map[string][]string{
-	"int_at_least":     {"fact", "min", "absent", "unit"},
-	"int_below":        {"fact", "below", "absent", "unit"},
-	"version_at_least": {"fact", "min", "absent"},
-	"equals_any":       {"fact", "values", "absent"},
-	"not_equals_any":   {"fact", "values", "absent"},
-	"matches_any":      {"fact", "patterns", "absent"},
-	"bool_is":          {"fact", "value", "absent"},
-	"tls_values":       {"want", "absent_ok_from_build"},
-	"build_at_least":   {"min"},
-	"build_support":    {"warn_within_days", "newer_build_grace_months"},
-	kindInstalled:      {},
-	"all":              {"rules"},
-	"any":              {"rules"},
+	"int_at_least":       {"fact", "min", "absent", "unit"},
+	"int_below":          {"fact", "below", "absent", "unit"},
+	"version_at_least":   {"fact", "min", "absent"},
+	"equals_any":         {"fact", "values", "absent"},
+	"not_equals_any":     {"fact", "values", "absent"},
+	"matches_any":        {"fact", "patterns", "absent"},
+	"bool_is":            {"fact", "value", "absent"},
+	"tls_values":         {"want", "reject", "absent_ok_from_build"},
+	"build_at_least":     {"min"},
+	"build_below":        {"below"},
+	"last_export_within": {"max_hours"},
+	"build_support":      {"warn_within_days", "newer_build_grace_months"},
+	kindInstalled:        {},
+	"all":                {"rules"},
+	"any":                {"rules"},
 }
 
 // outcome is what a rule says about a host.
 type outcome struct {
 	status Status // pass, fail or could_not_check
 	reason string
+	// action overrides the requirement's action: the action of the part
+	// that failed (or could not be checked). Empty: the requirement's.
+	action string
+	// warnOnly makes a failing blocker a warning (build_support inside its
+	// warning window).
+	warnOnly bool
+	// due is a day the rule will fail on (build_support: the end of
+	// support); 0 when none.
+	due day
 }
 
 type rule interface {
@@ -83,6 +98,35 @@ type rule interface {
 }
 
 func compileRule(s ruleSpec) (rule, error) {
+	r, err := compileKind(s)
+	if err != nil || s.Action == "" {
+		return r, err
+	}
+	if !slices.Contains([]string{ActionMigrate, ActionFix, ActionUpgrade}, s.Action) {
+		return nil, fmt.Errorf("%s: action %q is not migrate, fix or upgrade", s.Kind, s.Action)
+	}
+	return actionRule{rule: r, action: s.Action}, nil
+}
+
+// actionRule names the action a failing part asks for, so that one
+// requirement can ask for an upgrade when its build part fails and for a fix
+// when its configuration part does.
+type actionRule struct {
+	rule
+	action string
+}
+
+func (r actionRule) eval(e *env) outcome {
+	o := r.rule.eval(e)
+	if o.status != StatusPass && o.action == "" {
+		o.action = r.action
+	}
+	return o
+}
+
+func (r actionRule) String() string { return r.rule.String() + ", else " + r.action }
+
+func compileKind(s ruleSpec) (rule, error) {
 	allowed, ok := kindParams[s.Kind]
 	if !ok {
 		known := make([]string, 0, len(kindParams))
@@ -93,7 +137,7 @@ func compileRule(s ruleSpec) (rule, error) {
 		return nil, fmt.Errorf("unknown rule kind %q (known: %s)", s.Kind, strings.Join(known, ", "))
 	}
 	for _, p := range s.params() {
-		if !slices.Contains(allowed, p) {
+		if p != "action" && !slices.Contains(allowed, p) {
 			return nil, fmt.Errorf("%s does not take %s", s.Kind, p)
 		}
 	}
@@ -176,6 +220,18 @@ func compileRule(s ruleSpec) (rule, error) {
 			return nil, fmt.Errorf("%s: min: %w", s.Kind, err)
 		}
 		return buildAtLeastRule{min: v}, nil
+	case "build_below":
+		v, err := parseVersion(s.Below)
+		if err != nil {
+			return nil, fmt.Errorf("%s: below: %w", s.Kind, err)
+		}
+		return buildBelowRule{below: v}, nil
+	case "last_export_within":
+		h, err := strconv.Atoi(s.MaxHours)
+		if err != nil || h <= 0 {
+			return nil, fmt.Errorf("%s: max_hours %q is not a positive integer", s.Kind, s.MaxHours)
+		}
+		return lastExportRule{maxHours: h}, nil
 	case "build_support":
 		warn, err1 := strconv.Atoi(s.WarnWithinDays)
 		grace, err2 := strconv.Atoi(s.NewerBuildGraceMonths)
@@ -246,9 +302,9 @@ func (fr factRule) read(e *env) (f facts.Fact, out outcome, ok bool) {
 	case facts.StatusOK:
 		return f, outcome{}, true
 	case facts.StatusAbsent:
-		return f, outcome{fr.absent, fr.key + " is absent"}, false
+		return f, outcome{status: fr.absent, reason: fr.key + " is absent"}, false
 	}
-	return f, outcome{StatusCouldNotCheck, fr.key + ": " + f.Reason}, false
+	return f, outcome{status: StatusCouldNotCheck, reason: fr.key + ": " + f.Reason}, false
 }
 
 // suffix describes a non-default absent policy.
@@ -276,7 +332,7 @@ func readAs[T any](fr factRule, e *env, as func(facts.Fact) (T, bool)) (v T, out
 }
 
 func mistyped(key string) outcome {
-	return outcome{StatusCouldNotCheck, key + " has a value of the wrong type"}
+	return outcome{status: StatusCouldNotCheck, reason: key + " has a value of the wrong type"}
 }
 
 type intRule struct {
@@ -293,9 +349,9 @@ func (r intRule) eval(e *env) outcome {
 	}
 	switch {
 	case r.atLeast && n < r.bound:
-		return outcome{StatusFail, fmt.Sprintf("%s is %s, below %s", r.key, formatInt(n, r.unit), formatInt(r.bound, r.unit))}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("%s is %s, below %s", r.key, formatInt(n, r.unit), formatInt(r.bound, r.unit))}
 	case !r.atLeast && n >= r.bound:
-		return outcome{StatusFail, fmt.Sprintf("%s is %s, at or above %s", r.key, formatInt(n, r.unit), formatInt(r.bound, r.unit))}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("%s is %s, at or above %s", r.key, formatInt(n, r.unit), formatInt(r.bound, r.unit))}
 	}
 	return outcome{status: StatusPass}
 }
@@ -331,10 +387,10 @@ func (r versionRule) eval(e *env) outcome {
 	}
 	v, err := parseVersion(s)
 	if err != nil {
-		return outcome{StatusCouldNotCheck, r.key + ": " + err.Error()}
+		return outcome{status: StatusCouldNotCheck, reason: r.key + ": " + err.Error()}
 	}
 	if v.compare(r.min) < 0 {
-		return outcome{StatusFail, fmt.Sprintf("%s is %s, below %s", r.key, s, r.text)}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("%s is %s, below %s", r.key, s, r.text)}
 	}
 	return outcome{status: StatusPass}
 }
@@ -371,9 +427,9 @@ func (r valuesRule) eval(e *env) outcome {
 	})
 	switch {
 	case hit && r.negate:
-		return outcome{StatusFail, fmt.Sprintf("%s is %q, one of %s", r.key, got, strings.Join(r.values, ", "))}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("%s is %q, one of %s", r.key, got, strings.Join(r.values, ", "))}
 	case !hit && !r.negate:
-		return outcome{StatusFail, fmt.Sprintf("%s is %q, not one of %s", r.key, got, strings.Join(r.values, ", "))}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("%s is %q, not one of %s", r.key, got, strings.Join(r.values, ", "))}
 	}
 	return outcome{status: StatusPass}
 }
@@ -401,7 +457,7 @@ func (r matchRule) eval(e *env) outcome {
 			return outcome{status: StatusPass}
 		}
 	}
-	return outcome{StatusFail, fmt.Sprintf("%s is %q, matching none of %s", r.key, s, r.patternList())}
+	return outcome{status: StatusFail, reason: fmt.Sprintf("%s is %q, matching none of %s", r.key, s, r.patternList())}
 }
 
 func (r matchRule) patternList() string {
@@ -427,43 +483,52 @@ func (r boolRule) eval(e *env) outcome {
 		return out
 	}
 	if b != r.want {
-		return outcome{StatusFail, fmt.Sprintf("%s is %t", r.key, b)}
+		return outcome{status: StatusFail, reason: fmt.Sprintf("%s is %t", r.key, b)}
 	}
 	return outcome{status: StatusPass}
 }
 
 func (r boolRule) String() string { return fmt.Sprintf("%s is %t%s", r.key, r.want, r.suffix()) }
 
-// tlsRule checks a group of registry DWORDs. An absent value is reported
-// apart from a wrong one: with absentOKFromBuild set, an absent value on that
-// OS build or later is the OS default (TLS 1.2 on) and passes with a note.
+// tlsRule checks a group of registry DWORDs. With want, every value must be
+// one of the accepted ones; with reject, no value may be one of the rejected
+// ones (an explicit "off"). An absent value is reported apart from a wrong
+// one: with absentOKFromBuild set, an absent value on that OS build or later
+// is the OS default (TLS 1.2 on) and passes with a note.
 type tlsRule struct {
 	want              []tlsWant // sorted by key
+	reject            bool      // want lists rejected values
 	absentOKFromBuild int64     // 0: absent fails
 }
 
 type tlsWant struct {
 	key    string
-	accept []int64
+	accept []int64 // the accepted (or, with reject, the rejected) values
 }
 
 func compileTLS(s ruleSpec) (rule, error) {
-	if len(s.Want) == 0 {
-		return nil, errors.New("tls_values: want is empty")
-	}
+	values := s.Want
 	var r tlsRule
-	for key, vals := range s.Want {
+	switch {
+	case len(s.Want) > 0 && len(s.Reject) > 0:
+		return nil, errors.New("tls_values: want and reject exclude each other")
+	case len(s.Reject) > 0:
+		values, r.reject = s.Reject, true
+	case len(s.Want) == 0:
+		return nil, errors.New("tls_values: want (or reject) is empty")
+	}
+	for key, vals := range values {
 		if def, ok := facts.Lookup(key); !ok || def.Kind != facts.Int {
-			return nil, fmt.Errorf("tls_values: want: %q is not an integer fact", key)
+			return nil, fmt.Errorf("tls_values: %q is not an integer fact", key)
 		}
 		if len(vals) == 0 {
-			return nil, fmt.Errorf("tls_values: want: %s has no accepted value", key)
+			return nil, fmt.Errorf("tls_values: %s lists no value", key)
 		}
 		w := tlsWant{key: key}
 		for _, v := range vals {
 			n, err := strconv.ParseInt(v, 0, 64)
 			if err != nil {
-				return nil, fmt.Errorf("tls_values: want: %s: %q is not an integer", key, v)
+				return nil, fmt.Errorf("tls_values: %s: %q is not an integer", key, v)
 			}
 			w.accept = append(w.accept, n)
 		}
@@ -498,9 +563,12 @@ func (r tlsRule) eval(e *env) outcome {
 		switch f.Status {
 		case facts.StatusOK:
 			n, ok := f.Int()
-			if !ok {
+			switch {
+			case !ok:
 				unknown = append(unknown, w.key+" has a value of the wrong type")
-			} else if !slices.Contains(w.accept, n) {
+			case r.reject && slices.Contains(w.accept, n):
+				bad = append(bad, fmt.Sprintf("%s = %s (turns TLS 1.2 off)", w.key, formatDWORD(n)))
+			case !r.reject && !slices.Contains(w.accept, n):
 				bad = append(bad, fmt.Sprintf("%s = %s (want %s)", w.key, formatDWORD(n), w.accepted()))
 			}
 		case facts.StatusAbsent:
@@ -528,19 +596,23 @@ func (r tlsRule) eval(e *env) outcome {
 	}
 	switch {
 	case len(bad) > 0:
-		return outcome{StatusFail, strings.Join(bad, "; ")}
+		return outcome{status: StatusFail, reason: strings.Join(bad, "; ")}
 	case len(unknown) > 0:
-		return outcome{StatusCouldNotCheck, joinUnknown(unknown)}
+		return outcome{status: StatusCouldNotCheck, reason: joinUnknown(unknown)}
 	case len(defaulted) > 0:
-		return outcome{StatusPass, "OS default: " + strings.Join(defaulted, ", ") + " absent"}
+		return outcome{status: StatusPass, reason: "OS default: " + strings.Join(defaulted, ", ") + " absent"}
 	}
 	return outcome{status: StatusPass}
 }
 
 func (r tlsRule) String() string {
 	parts := make([]string, len(r.want))
+	op := " = "
+	if r.reject {
+		op = " is not "
+	}
 	for i, w := range r.want {
-		parts[i] = w.key + " = " + w.accepted()
+		parts[i] = w.key + op + w.accepted()
 	}
 	s := strings.Join(parts, ", ")
 	if r.absentOKFromBuild > 0 {
@@ -580,6 +652,9 @@ func (c compositeRule) eval(e *env) outcome {
 		decisive, other = StatusPass, StatusFail
 	}
 	var hits, unknown, rest []string
+	// The action of the first failing (else unknown) part, in the order the
+	// rules are listed: list the part whose action should win first.
+	hitAction, unknownAction := "", ""
 	for _, r := range c.rules {
 		o := r.eval(e)
 		switch o.status {
@@ -587,19 +662,25 @@ func (c compositeRule) eval(e *env) outcome {
 			if c.all || len(hits) == 0 { // any: the first passing part is reason enough
 				hits = append(hits, o.reason)
 			}
+			if hitAction == "" {
+				hitAction = o.action
+			}
 		case StatusCouldNotCheck:
 			unknown = append(unknown, o.reason)
+			if unknownAction == "" {
+				unknownAction = o.action
+			}
 		default:
 			rest = append(rest, o.reason)
 		}
 	}
 	switch {
 	case len(hits) > 0:
-		return outcome{decisive, joinNonEmpty(hits)}
+		return outcome{status: decisive, reason: joinNonEmpty(hits), action: hitAction}
 	case len(unknown) > 0:
-		return outcome{StatusCouldNotCheck, joinUnknown(unknown)}
+		return outcome{status: StatusCouldNotCheck, reason: joinUnknown(unknown), action: unknownAction}
 	}
-	return outcome{other, joinNonEmpty(rest)}
+	return outcome{status: other, reason: joinNonEmpty(rest)}
 }
 
 func joinNonEmpty(s []string) string {
@@ -662,4 +743,51 @@ func joinUnknown(items []string) string {
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+// lastExportRule judges how long ago the host last exported to Entra ID
+// successfully, on the host's own clock (the probe computes the age), so a
+// scan judged again --as-of another day does not move it.
+type lastExportRule struct{ maxHours int }
+
+const (
+	factExportAge  = "sync.last_export_age_hours"
+	factExportTime = "sync.last_export_utc"
+	stoppedSyncing = "this host has stopped syncing"
+)
+
+func (lastExportRule) keys() []string { return []string{factExportAge, factExportTime} }
+
+func (r lastExportRule) String() string {
+	return fmt.Sprintf("%s < %d (the last successful export to Entra ID is less than %d hours old)", factExportAge, r.maxHours, r.maxHours)
+}
+
+func (r lastExportRule) eval(e *env) outcome {
+	f := e.set.Get(factExportAge)
+	switch f.Status {
+	case facts.StatusAbsent:
+		return outcome{status: StatusFail, reason: "no successful export to Entra ID in the run history: " + stoppedSyncing}
+	case facts.StatusOK:
+	default:
+		return outcome{status: StatusCouldNotCheck, reason: factExportAge + ": " + f.Reason}
+	}
+	h, ok := f.Int()
+	if !ok {
+		return mistyped(factExportAge)
+	}
+	when := ""
+	if t, ok := e.set.Get(factExportTime).Str(); ok {
+		when = " (" + t + ")"
+	}
+	if h >= int64(r.maxHours) {
+		return outcome{status: StatusFail, reason: fmt.Sprintf("last successful export to Entra ID %s ago%s: %s", hoursText(h), when, stoppedSyncing)}
+	}
+	return outcome{status: StatusPass, reason: fmt.Sprintf("last successful export to Entra ID %s ago%s", hoursText(h), when)}
+}
+
+func hoursText(h int64) string {
+	if h >= 48 {
+		return fmt.Sprintf("%d days", h/24)
+	}
+	return fmt.Sprintf("%d hours", h)
 }

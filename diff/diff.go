@@ -5,8 +5,8 @@
 // became unreachable. Hosts are matched by name, ignoring case
 // as Windows does.
 //
-// Verdicts are ranked by the work they ask for: OK < UPGRADE <
-// FIX_THEN_UPGRADE < MIGRATE. A move along that ladder is "improved" or
+// Verdicts are ranked by the work they ask for (catalog.Verdict.Work): OK <
+// FIX < UPGRADE < FIX_THEN_UPGRADE < MIGRATE. A move along that ladder is "improved" or
 // "regressed". A move to or from a verdict that means the host got no
 // readiness answer (INCOMPLETE, UNREACHABLE, NOT_INSTALLED) is neither:
 // nothing says the server itself got better or worse. Such moves are listed
@@ -42,20 +42,9 @@ const (
 	NowBlocking  = "now_blocking"  // failed before as a warning; its date passed and it blocks now
 )
 
-// ladder ranks the verdicts that judged a host.
-var ladder = map[catalog.Verdict]int{
-	catalog.VerdictOK:             0,
-	catalog.VerdictUpgrade:        1,
-	catalog.VerdictFixThenUpgrade: 2,
-	catalog.VerdictMigrate:        3,
-}
-
-// Rank returns a verdict's place on the ladder (0 = OK, 3 = MIGRATE); ok
+// Rank returns a verdict's place on the ladder (0 = OK, 4 = MIGRATE); ok
 // is false for verdicts that are not a readiness answer.
-func Rank(v catalog.Verdict) (rank int, ok bool) {
-	rank, ok = ladder[v]
-	return rank, ok
-}
+func Rank(v catalog.Verdict) (rank int, ok bool) { return v.Work() }
 
 // Side describes one of the two runs.
 type Side struct {
@@ -221,8 +210,8 @@ func Compare(a, b *results.Run) Result {
 }
 
 func direction(from, to catalog.Verdict) Direction {
-	rf, okf := ladder[from]
-	rt, okt := ladder[to]
+	rf, okf := from.Work()
+	rt, okt := to.Work()
 	switch {
 	case !okf || !okt:
 		return Changed

@@ -46,6 +46,12 @@ func TestCompareVerdicts(t *testing.T) {
 		{catalog.VerdictUpgrade, catalog.VerdictMigrate, Regressed},
 		{catalog.VerdictMigrate, catalog.VerdictFixThenUpgrade, Improved},
 		{catalog.VerdictUpgrade, catalog.VerdictOK, Improved},
+		// FIX is better than FIX_THEN_UPGRADE and worse than OK.
+		{catalog.VerdictOK, catalog.VerdictFix, Regressed},
+		{catalog.VerdictFix, catalog.VerdictOK, Improved},
+		{catalog.VerdictFixThenUpgrade, catalog.VerdictFix, Improved},
+		{catalog.VerdictFix, catalog.VerdictFixThenUpgrade, Regressed},
+		{catalog.VerdictFix, catalog.VerdictIncomplete, Changed},
 		{catalog.VerdictOK, catalog.VerdictIncomplete, Changed},
 		{catalog.VerdictIncomplete, catalog.VerdictMigrate, Changed},
 		{catalog.VerdictNotInstalled, catalog.VerdictOK, Changed},

@@ -23,8 +23,14 @@ var Registry = []Def{
 	{"ps.version", "powershell", String, "$PSVersionTable.PSVersion of the probing session"},
 	{"ps.clr_version", "powershell", String, "$PSVersionTable.CLRVersion"},
 	{"ps.language_mode", "powershell", String, "$ExecutionContext.SessionState.LanguageMode: FullLanguage, ConstrainedLanguage, ..."},
-	{"ps.execution_policy", "powershell", String, "effective execution policy (Get-ExecutionPolicy)"},
+	{"ps.process_arch", "powershell", String, "PROCESSOR_ARCHITECTURE of the probing process (AMD64); 'x86 on AMD64' for a 32-bit PowerShell, whose HKLM\\SOFTWARE facts are then unknown"},
+	{"ps.execution_policy", "powershell", String, "effective execution policy (Get-ExecutionPolicy): the scan account's, including its CurrentUser scope"},
+	{"ps.execution_policy_machine_policy", "powershell", String, "Get-ExecutionPolicy -Scope MachinePolicy (computer group policy); Undefined when not set"},
+	{"ps.execution_policy_user_policy", "powershell", String, "Get-ExecutionPolicy -Scope UserPolicy (user group policy of the scan account)"},
+	{"ps.execution_policy_local_machine", "powershell", String, "Get-ExecutionPolicy -Scope LocalMachine"},
+	{"ps.execution_policy_machine", "powershell", String, "the machine's policy: MachinePolicy unless Undefined, else LocalMachine (Undefined = the Windows default)"},
 	{"ps.execution_policy_gpo", "powershell", String, "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\PowerShell ExecutionPolicy (group policy)"},
+	{"ps.script_block_logging", "powershell", Bool, "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\PowerShell\\ScriptBlockLogging EnableScriptBlockLogging = 1: event 4104 records the bundle's text (docs/probes.md)"},
 	{"ps.transcription_enabled", "powershell", Bool, "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\PowerShell\\Transcription EnableTranscripting = 1"},
 
 	// probe dotnet
@@ -48,9 +54,11 @@ var Registry = []Def{
 	{"aadc.wizard_path", "aadconnect", String, "HKLM\\SOFTWARE\\Microsoft\\Azure AD Connect WizardPath"},
 	{"aadc.wizard_version", "aadconnect", String, "file version of the WizardPath executable (what MigrateSettings.ps1 reads)"},
 	{"aadc.uninstall_entries", "aadconnect", List, "Uninstall entries (both registry views) whose DisplayName matches Azure AD Connect / Microsoft Entra Connect, as 'DisplayName|DisplayVersion'"},
+	{"aadc.uninstall_unreadable", "aadconnect", List, "Uninstall entries that could not be read (key name: error); aadc.uninstall_entries then lists only the entries that could"},
 	{"adsync.install_location", "aadconnect", String, "HKLM\\SOFTWARE\\Microsoft\\AD Sync Location"},
 	{"adsync.service_state", "aadconnect", String, "state of the ADSync service (Running, Stopped, ...); absent when there is no such service"},
 	{"adsync.service_start_mode", "aadconnect", String, "start mode of the ADSync service (Auto, Manual, Disabled)"},
+	{"adsync.service_source", "aadconnect", String, "where the service facts come from: wmi (Win32_Service), or registry (Services\\ADSync Start) when WMI does not list a service whose key exists"},
 	{"adsync.service_account", "aadconnect", String, "HKLM\\SYSTEM\\CurrentControlSet\\Services\\ADSync ObjectName"},
 	{"adsync.db_server", "aadconnect", String, "Services\\ADSync\\Parameters Server; (localdb) means LocalDB"},
 	{"adsync.db_instance", "aadconnect", String, "Services\\ADSync\\Parameters SQLInstance: ADSync (V1), ADSync2019 (V2), other = external SQL"},
@@ -66,6 +74,19 @@ var Registry = []Def{
 	{"adsync.auto_upgrade", "adsync", String, "Get-ADSyncAutoUpgrade: Enabled, Suspended, Disabled"},
 	{"adsync.connector_identity_type", "adsync", String, "Get-ADSyncEntraConnectorCredential ConnectorIdentityType: Application or ServiceAccount"},
 
+	// probe syncstate: whether the sync still runs and whether the switch to
+	// application identity will hold (scheduler, certificate rotation, TPM).
+	{"autoupgrade.detail", "syncstate", String, "Get-ADSyncAutoUpgrade -Detail: the state with its reason, e.g. Suspended (UpgradeNotSupportedTLSVersionIncorrect)"},
+	{"certrot.warning_events", "syncstate", Int, "Application log events 1011 (application certificate expires within 150 days) in the last 30 days (at most 50 read)"},
+	{"certrot.error_events", "syncstate", Int, "Application log events 1012 (application certificate expired) in the last 30 days (at most 50 read)"},
+	{"tpm.present", "syncstate", Bool, "Get-Tpm TpmPresent"},
+	{"tpm.ready", "syncstate", Bool, "Get-Tpm TpmReady"},
+	{"sync.entra_connector", "syncstate", String, "name of the Microsoft Entra ID connector (Get-ADSyncConnector, type Extensible2 with the AAD connector's identifier)"},
+	{"sync.last_runs", "syncstate", List, "the newest run per connector from Get-ADSyncRunProfileResult (at most 200 read), as 'connector|run profile|result|end UTC'"},
+	{"sync.running", "syncstate", List, "connectors running now (Get-ADSyncConnectorRunStatus)"},
+	{"sync.last_export_utc", "syncstate", String, "end of the newest successful export run to the Entra ID connector (UTC, ISO 8601); absent: none in the run history read"},
+	{"sync.last_export_age_hours", "syncstate", Int, "hours from that export to the host's clock at scan time; absent: none in the run history read"},
+
 	// probe hardware
 	{"hw.memory_bytes", "hardware", Int, "Win32_ComputerSystem.TotalPhysicalMemory"},
 	{"hw.cpu_max_mhz", "hardware", Int, "Win32_Processor.MaxClockSpeed (first processor)"},
@@ -75,6 +96,12 @@ var Registry = []Def{
 	{"hw.system_drive_free_bytes", "hardware", Int, "Win32_LogicalDisk.FreeSpace of the system drive"},
 
 	// probe reboot
-	{"reboot.pending", "reboot", Bool, "any of the pending-reboot markers below is set"},
-	{"reboot.reasons", "reboot", List, "which markers: PendingFileRenameOperations, CBS RebootPending, WindowsUpdate RebootRequired"},
+	{"reboot.cbs_reboot_pending", "reboot", Bool, "Component Based Servicing\\RebootPending key exists"},
+	{"reboot.wu_reboot_required", "reboot", Bool, "WindowsUpdate\\Auto Update\\RebootRequired key exists"},
+	{"reboot.netlogon_join_domain", "reboot", Bool, "Services\\Netlogon JoinDomain value exists (a domain join waits for a restart)"},
+	{"reboot.netlogon_avoid_spn_set", "reboot", Bool, "Services\\Netlogon AvoidSpnSet value exists"},
+	{"reboot.computer_rename_pending", "reboot", Bool, "ComputerName\\ComputerName differs from ActiveComputerName"},
+	{"reboot.pending", "reboot", Bool, "any of the markers above is set (PendingFileRenameOperations is not counted)"},
+	{"reboot.reasons", "reboot", List, "which of those markers: CBS RebootPending, WindowsUpdate RebootRequired, Netlogon JoinDomain, Netlogon AvoidSpnSet, computer rename"},
+	{"reboot.file_rename_pending", "reboot", Bool, "Session Manager PendingFileRenameOperations is not empty (information: antivirus and agents keep it set)"},
 }

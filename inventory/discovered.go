@@ -84,7 +84,12 @@ func WriteDiscovered(path string, found []Found, opt MergeOptions) (MergeReport,
 	if _, err := Parse(path, out); err != nil {
 		return rep, fmt.Errorf("the merged inventory would not be valid, nothing written (for new hosts give --scan-username and a --scan-password-* source, or set them in the file's defaults):\n%w", err)
 	}
-	return rep, atomicfile.WriteBytes(path, perm, out)
+	if err := atomicfile.WriteBytes(path, perm, out); err != nil {
+		return rep, err
+	}
+	// The operator's own file keeps the permissions they gave it (the
+	// output mode governs what the tool creates, not what it edits).
+	return rep, os.Chmod(path, perm)
 }
 
 func mergeDiscovered(data []byte, found []Found, opt MergeOptions) ([]byte, MergeReport, error) {

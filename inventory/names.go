@@ -2,14 +2,17 @@ package inventory
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"strings"
 	"unicode"
 	"unicode/utf16"
+
+	"aadcready/safefile"
+	"aadcready/yamlloc"
 )
 
 // maxNameLen is the longest DNS name (RFC 1035).
@@ -28,8 +31,8 @@ func validateName(name string) error {
 	if strings.Contains(name, "://") {
 		return errors.New("is a URL; give the bare host name and set scheme and port separately")
 	}
-	if _, err := netip.ParseAddr(name); err == nil {
-		return nil
+	if addr, err := netip.ParseAddr(name); err == nil {
+		return checkZone(addr.Zone())
 	}
 	if strings.Contains(name, ":") {
 		return errors.New("is not a host name or IP address; if it is host:port, give the port separately")
@@ -49,9 +52,32 @@ func validateName(name string) error {
 	return nil
 }
 
+// checkZone accepts the zone of an IPv6 address (fe80::1%eth0, fe80::1%12):
+// an interface name or index. Anything else (markup, escapes, ../) would
+// reach URLs, logs and reports.
+func checkZone(zone string) error {
+	if len(zone) > 64 {
+		return errors.New("has an IPv6 zone (after %) longer than 64 characters")
+	}
+	for _, r := range zone {
+		if !(r == '-' || r == '.' || r == '_' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+			return fmt.Errorf("has an IPv6 zone (after %%) that is not an interface name or number (%q is not allowed)", r)
+		}
+	}
+	return nil
+}
+
+// sameHostNote ends a duplicate's message.
+const sameHostNote = "(names are compared without regard to case, addresses in canonical form)"
+
 // hostKey is what two names must share to be the same host: DNS and Windows
-// names ignore case, and a trailing dot only marks a name as fully qualified.
+// names ignore case, and a trailing dot only marks a name as fully
+// qualified; an IP address is compared in canonical form (::1 and
+// 0:0:0:0:0:0:0:1, ::ffff:10.0.0.1 and 10.0.0.1 are one host).
 func hostKey(name string) string {
+	if addr, err := netip.ParseAddr(name); err == nil {
+		return addr.Unmap().String()
+	}
 	return strings.ToLower(strings.TrimSuffix(name, "."))
 }
 
@@ -85,12 +111,12 @@ func FromNames(names []string, defaults Host) (*Inventory, error) {
 	first := make(map[string]string, len(names))
 	for _, name := range names {
 		if err := validateName(name); err != nil {
-			errs = append(errs, fmt.Errorf("host %q: name: %w", name, err))
+			errs = append(errs, fmt.Errorf("host %s: name: %w", yamlloc.Quote(name), err))
 			continue
 		}
 		key := hostKey(name)
 		if prev, dup := first[key]; dup {
-			errs = append(errs, fmt.Errorf("host %q: name: duplicate of %q (names are compared without regard to case)", name, prev))
+			errs = append(errs, fmt.Errorf("host %q: name: duplicate of %q %s", name, prev, sameHostNote))
 			continue
 		}
 		first[key] = name
@@ -114,12 +140,18 @@ func FromNames(names []string, defaults Host) (*Inventory, error) {
 // PowerShell's ">" and Out-File). Every bad or repeated name is reported as
 // file:line.
 func ReadHostsFile(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+	return ReadHostsFileContext(context.Background(), path)
+}
+
+// ReadHostsFileContext is ReadHostsFile reading under ctx. The file must
+// be a regular file of at most safefile.MaxInventory bytes.
+func ReadHostsFileContext(ctx context.Context, path string) ([]string, error) {
+	data, err := safefile.Read(ctx, path, safefile.MaxInventory)
 	if err != nil {
 		return nil, err
 	}
 	var names []string
-	var errs []error
+	errs := yamlloc.List{File: path}
 	firstLine := map[string]int{}
 	for i, line := range strings.Split(decodeText(data), "\n") {
 		lineNo := i + 1
@@ -131,19 +163,19 @@ func ReadHostsFile(path string) ([]string, error) {
 			continue
 		}
 		if err := validateName(name); err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: %q %w", path, lineNo, name, err))
+			errs.Add(lineNo, "", "", yamlloc.Quote(name)+" "+err.Error())
 			continue
 		}
 		key := hostKey(name)
 		if prev, dup := firstLine[key]; dup {
-			errs = append(errs, fmt.Errorf("%s:%d: %q is already listed at line %d (names are compared without regard to case)", path, lineNo, name, prev))
+			errs.Add(lineNo, "", "", fmt.Sprintf("%q is already listed at line %d %s", name, prev, sameHostNote))
 			continue
 		}
 		firstLine[key] = lineNo
 		names = append(names, name)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	if len(names) == 0 {
 		return nil, fmt.Errorf("%s: no host names (only blank lines and comments)", path)

@@ -57,6 +57,17 @@ func TestFromNamesErrors(t *testing.T) {
 		{"duplicate", []string{"aadc01.contoso.com", "AADC01.contoso.com."}, nil, []string{
 			`host "AADC01.contoso.com.": name: duplicate of "aadc01.contoso.com"`,
 		}},
+		{"duplicate addresses", []string{"::1", "0:0:0:0:0:0:0:1", "10.0.0.1", "::ffff:10.0.0.1", "FE80::1%eth0", "fe80::1%eth0"}, nil, []string{
+			`host "0:0:0:0:0:0:0:1": name: duplicate of "::1"`,
+			`host "::ffff:10.0.0.1": name: duplicate of "10.0.0.1"`,
+			`host "fe80::1%eth0": name: duplicate of "FE80::1%eth0"`,
+		}},
+		{"bad zones", []string{"fe80::1%<script>", "fe80::2%\x1b[2J", "fe80::3%../x", "fe80::4%" + strings.Repeat("a", 65), "fe80::5%eth0.12", "fe80::6%12"}, nil, []string{
+			`host "fe80::1%<script>": name: has an IPv6 zone (after %) that is not an interface name or number ('<' is not allowed)`,
+			`host "fe80::2%\x1b[2J": name: has an IPv6 zone`,
+			`host "fe80::3%../x": name: has an IPv6 zone`,
+			`longer than 64 characters`,
+		}},
 		{"no credentials", []string{"a"}, func(h *Host) { h.Username, h.Secret = "", SecretRef{} }, []string{
 			"host settings: username: not set",
 			"host settings: password: no password source",
@@ -171,5 +182,18 @@ func TestReadHostsFileErrors(t *testing.T) {
 	}
 	if _, err := ReadHostsFile(filepath.Join(t.TempDir(), "missing.txt")); !os.IsNotExist(err) {
 		t.Errorf("missing file: got %v", err)
+	}
+}
+
+// A hosts file of thousands of bad lines gives a message of a hundred.
+func TestReadHostsFileCapsProblems(t *testing.T) {
+	path := writeFile(t, "hosts.txt", strings.Repeat("bad name\n", 5000), 0o600)
+	_, err := ReadHostsFile(path)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 101 || !strings.Contains(lines[100], "4900 more problems not shown") || !strings.HasPrefix(lines[0], path+":1: ") {
+		t.Errorf("%d lines, first %q, last %q", len(lines), lines[0], lines[len(lines)-1])
 	}
 }

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -13,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"aadcready/safefile"
 	"aadcready/yamlloc"
 )
 
@@ -37,8 +39,12 @@ const passwordRefused = "passwords are not read from the inventory file; use pas
 	"and change this password if the file was ever shared"
 
 // Load reads and parses the inventory file at path.
-func Load(path string) (*Inventory, error) {
-	data, err := os.ReadFile(path)
+func Load(path string) (*Inventory, error) { return LoadContext(context.Background(), path) }
+
+// LoadContext reads and parses the inventory file at path, which must be a
+// regular file of at most safefile.MaxInventory bytes; ctx ends the read.
+func LoadContext(ctx context.Context, path string) (*Inventory, error) {
+	data, err := safefile.Read(ctx, path, safefile.MaxInventory)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +298,7 @@ func (p *parser) entryName(m *yaml.Node, line int, scope, kind string, seenNames
 	scope = fmt.Sprintf("%s %q", kind, name)
 	key := hostKey(name)
 	if first, dup := seenNames[key]; dup {
-		p.add(k.Line, scope, "name", fmt.Sprintf("duplicate %s: %q is already defined at line %d (names are compared without regard to case)", kind, first.name, first.line))
+		p.add(k.Line, scope, "name", fmt.Sprintf("duplicate %s: %q is already defined at line %d %s", kind, first.name, first.line, sameHostNote))
 		return "", scope
 	}
 	seenNames[key] = seen{name, line}
@@ -544,7 +550,7 @@ func (p *parser) unknown(f field, scope string, valid []string, settingsBelow bo
 	case settingsBelow && slices.Contains(settingKeys, f.key):
 		p.add(f.k.Line, scope, f.key, "not allowed here; settings go under defaults:")
 	default:
-		p.add(f.k.Line, scope, "", fmt.Sprintf("unknown key %q; valid keys: %s", f.key, strings.Join(valid, ", ")))
+		p.add(f.k.Line, scope, "", fmt.Sprintf("unknown key %s; valid keys: %s", yamlloc.Quote(f.key), strings.Join(valid, ", ")))
 	}
 }
 
@@ -629,8 +635,8 @@ func describe(n *yaml.Node, key string) string {
 		return "nothing"
 	case strings.HasPrefix(key, "password"):
 		return "a value of type " + strings.TrimPrefix(n.ShortTag(), "!!")
-	case n.ShortTag() == "!!str":
-		return strconv.Quote(n.Value)
+	case n.ShortTag() == "!!str" || len(n.Value) > yamlloc.MaxEcho:
+		return yamlloc.Quote(n.Value)
 	}
 	return quoteIfNeeded(n.Value)
 }

@@ -41,6 +41,10 @@ func TestResolverEnv(t *testing.T) {
 	if _, err := r.Password(SecretRef{}); err == nil {
 		t.Error("zero SecretRef: no error")
 	}
+	// A password typed into password_env is not echoed.
+	if _, err := r.Password(SecretRef{Env: "Tier0S3cr3t"}); err == nil || strings.Contains(err.Error(), "Tier0S3cr3t") {
+		t.Errorf("a password in password_env: %v", err)
+	}
 }
 
 func TestResolverFile(t *testing.T) {
@@ -56,7 +60,7 @@ func TestResolverFile(t *testing.T) {
 	}
 
 	empty := writeFile(t, "empty", "\n", 0o600)
-	if _, err := r.Password(SecretRef{File: empty}); err == nil || !strings.Contains(err.Error(), empty+" is empty") {
+	if _, err := r.Password(SecretRef{File: empty}); err == nil || !strings.Contains(err.Error(), "the file is empty") {
 		t.Errorf("empty file: got %v", err)
 	}
 	if _, err := r.Password(SecretRef{File: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
@@ -82,7 +86,7 @@ func TestResolverFileModeRefused(t *testing.T) {
 	} {
 		path := writeFile(t, "pw", secret, tt.mode)
 		_, err := r.Password(SecretRef{File: path})
-		if err == nil || !strings.Contains(err.Error(), path+" "+tt.want) {
+		if err == nil || !strings.Contains(err.Error(), "the file "+tt.want) {
 			t.Errorf("mode %04o: got %v", tt.mode, err)
 		}
 		if err != nil && strings.Contains(err.Error(), secret) {
@@ -165,5 +169,28 @@ func TestTerminalPromptWithoutTerminal(t *testing.T) {
 	}
 	if _, err := TerminalPromptContext(context.Background())("password"); err == nil || !strings.Contains(err.Error(), "not a terminal") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// A password typed into password_file (instead of a path) is never shown:
+// not when the file is missing, not relative to the inventory's folder.
+func TestPasswordFileValueNeverEchoed(t *testing.T) {
+	dir := t.TempDir()
+	inv, err := Parse(dir+"/inv.yaml", []byte("defaults: {username: svc, password_file: "+secret+"}\nhosts: [{name: aadc01}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rerr := NewResolver(env(nil), noPrompt(t)).Password(inv.Hosts[0].Secret)
+	verr := CheckFiles(inv)
+	for _, err := range []error{rerr, verr} {
+		if err == nil {
+			t.Fatal("a missing password file passed")
+		}
+		if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "S3cr3t") {
+			t.Errorf("the error shows the value: %v", err)
+		}
+	}
+	if want := dir + "/inv.yaml:2: host \"aadc01\": password_file: "; !strings.HasPrefix(verr.Error(), want) {
+		t.Errorf("CheckFiles: %v, want it to start with %q", verr, want)
 	}
 }

@@ -6,7 +6,11 @@
 # and cmdlet output; nothing here or in the probes changes this computer.
 #
 # Written for Windows PowerShell 2.0 to 5.1, in FullLanguage or
-# ConstrainedLanguage mode.
+# ConstrainedLanguage mode. ConstrainedLanguage (under WDAC or AppLocker)
+# allows method calls, property sets and type literals only on the core types
+# of about_Language_Modes: everything else here sits in a branch guarded by
+# $AadcFullLanguage, and hashtables are written with index syntax
+# ($h['Key'] = ...). test/psgrammar and probes/langmode.go check this.
 
 # Filled in by aadcready when it assembles the bundle: ties the output to the
 # exact scripts that produced it.
@@ -17,6 +21,11 @@ $AadcBundleId = '@@BUNDLE_ID@@'
 # can add to the table but could not replace a variable of this scope.
 $AadcOut = @{ Lines = @('##AADC BUNDLE 1 ' + $AadcBundleId) }
 $AadcFullLanguage = ([string]$ExecutionContext.SessionState.LanguageMode -eq 'FullLanguage')
+# A 32-bit PowerShell on 64-bit Windows (PROCESSOR_ARCHITEW6432 is set only
+# there) sees the 32-bit view of HKLM\SOFTWARE: what it reads there is not
+# what the 64-bit product uses.
+$AadcWow64 = ($null -ne $env:PROCESSOR_ARCHITEW6432)
+$AadcWow64Reason = 'not read: this is a 32-bit PowerShell, which sees the 32-bit registry view of HKLM\SOFTWARE'
 
 # ConvertTo-AadcEscaped: the protocol's escaping, pure ASCII out. Printable
 # ASCII stands for itself except the backslash (\\); newline, carriage return
@@ -24,7 +33,9 @@ $AadcFullLanguage = ([string]$ExecutionContext.SessionState.LanguageMode -eq 'Fu
 function ConvertTo-AadcEscaped([string]$Text) {
     # -cmatch: a case-insensitive match would let the Kelvin sign through as "k".
     if ($Text -cmatch '^[\x20-\x5B\x5D-\x7E]*\z') { return $Text }
-    $parts = foreach ($c in $Text.ToCharArray()) {
+    # Indexing, not .ToCharArray(): no method call, for ConstrainedLanguage.
+    $parts = for ($i = 0; $i -lt $Text.Length; $i++) {
+        $c = $Text[$i]
         $n = [int]$c
         if ($n -eq 92) { '\\' }
         elseif ($n -eq 10) { '\n' }
@@ -37,7 +48,7 @@ function ConvertTo-AadcEscaped([string]$Text) {
 }
 
 function Add-AadcLine([string]$Line) {
-    $AadcOut.Lines += '##AADC ' + $Line
+    $AadcOut['Lines'] += '##AADC ' + $Line
 }
 
 # Add-AadcFact: an F record. Booleans print as true/false. A $null value (the
@@ -105,12 +116,44 @@ function Get-AadcFailure($Err) {
     return @{ Status = 'E'; Reason = [string]$Err[0].Exception.Message }
 }
 
+# Test-AadcWow64: the result for a registry path a 32-bit PowerShell must
+# not trust (HKLM\SOFTWARE and below, any spelling), else $null.
+function Test-AadcWow64([string]$Path) {
+    if ($AadcWow64 -and ($Path -like 'HKLM:\SOFTWARE*' -or $Path -like '*::HKEY_LOCAL_MACHINE\SOFTWARE*')) {
+        return @{ Status = 'E'; Reason = $AadcWow64Reason }
+    }
+    return $null
+}
+
 # Read-AadcRegValue: one registry value, e.g.
 #   Read-AadcRegValue 'HKLM:\SOFTWARE\Microsoft\AD Sync' 'Location'
-# A missing key or value is A; a key that cannot be opened is E.
+# A missing key or value is A; a key that cannot be opened is E. Windows
+# PowerShell 5.1 throws a terminating "Specified cast is not valid" for the
+# whole key when any one of its values is malformed (PowerShell#9552), even
+# with -ErrorAction SilentlyContinue: then the value is read again on its
+# own, so that only a malformed value itself is lost (E with the message).
 function Read-AadcRegValue([string]$Path, [string]$Name) {
+    $wow = Test-AadcWow64 $Path
+    if ($null -ne $wow) { return $wow }
     $e = $null
-    $values = Get-ItemProperty -LiteralPath $Path -ErrorAction SilentlyContinue -ErrorVariable e
+    $values = $null
+    try {
+        $values = Get-ItemProperty -LiteralPath $Path -ErrorAction SilentlyContinue -ErrorVariable e
+    } catch {
+        $e = $null
+        try {
+            $values = Get-ItemProperty -LiteralPath $Path -Name $Name -ErrorAction SilentlyContinue -ErrorVariable e
+        } catch {
+            return @{ Status = 'E'; Reason = [string]$_.Exception.Message }
+        }
+        if ($null -eq $values) {
+            # -Name reports a missing value as an error: tell it from a failure.
+            $key = Test-AadcRegKey $Path
+            if ($key.Status -eq 'F' -and $key.Value -and $e.Count -gt 0 -and [string]$e[0].Exception.Message -like '*does not exist*') {
+                return @{ Status = 'A' }
+            }
+        }
+    }
     if ($e.Count -gt 0) { return (Get-AadcFailure $e) }
     $v = $null
     if ($null -ne $values) { $v = $values.$Name }
@@ -127,17 +170,47 @@ function Add-AadcRegFact([string]$Key, [string]$Path, [string]$Name) {
 # Test-AadcRegKey: whether a registry key exists, as Value $true or $false;
 # E when that cannot be told.
 function Test-AadcRegKey([string]$Path) {
+    $wow = Test-AadcWow64 $Path
+    if ($null -ne $wow) { return $wow }
     $e = $null
-    $key = Get-Item -LiteralPath $Path -ErrorAction SilentlyContinue -ErrorVariable e
+    try {
+        $key = Get-Item -LiteralPath $Path -ErrorAction SilentlyContinue -ErrorVariable e
+    } catch {
+        return @{ Status = 'E'; Reason = [string]$_.Exception.Message }
+    }
     if ($null -ne $key) { return @{ Status = 'F'; Value = $true } }
     $r = Get-AadcFailure $e
     if ($r.Status -eq 'A') { return @{ Status = 'F'; Value = $false } }
     return $r
 }
 
-# Read-AadcCommand: runs a read-only command and returns its first output
-# object; A when it returns nothing (e.g. no WMI instance), E when it fails.
-function Read-AadcCommand([scriptblock]$Command) {
+# Read-AadcChildKeys: the subkeys of a registry key as Value (an array),
+# A when the key does not exist, E when it cannot be listed. Subkeys that
+# could not be opened while the others were listed are in Failed ("path:
+# message" each), so that they cost only themselves.
+function Read-AadcChildKeys([string]$Path) {
+    $wow = Test-AadcWow64 $Path
+    if ($null -ne $wow) { return $wow }
+    $e = $null
+    try {
+        $keys = @(Get-ChildItem -LiteralPath $Path -ErrorAction SilentlyContinue -ErrorVariable e)
+    } catch {
+        return @{ Status = 'E'; Reason = [string]$_.Exception.Message }
+    }
+    if ($e.Count -gt 0 -and $keys.Count -eq 0) { return (Get-AadcFailure $e) }
+    $failed = @()
+    # The Count test: PowerShell 2.0 runs a foreach once over $null.
+    if ($e.Count -gt 0) {
+        foreach ($rec in $e) { $failed += [string]$rec.TargetObject + ': ' + [string]$rec.Exception.Message }
+    }
+    return @{ Status = 'F'; Value = $keys; Failed = $failed }
+}
+
+# Read-AadcCommand: runs a read-only command (a script block literal) and
+# returns its first output object; A when it returns nothing (e.g. no WMI
+# instance), E when it fails. No [scriptblock] type constraint: that type is
+# not allowed in ConstrainedLanguage.
+function Read-AadcCommand($Command) {
     # Local to this function: turns the command's errors into the catch below.
     $ErrorActionPreference = 'Stop'
     try {
@@ -150,15 +223,15 @@ function Read-AadcCommand([scriptblock]$Command) {
 }
 
 # Read-AadcFileVersion: the FileVersion in a file's version resource (what
-# Microsoft's MigrateSettings.ps1 reads). It needs a .NET call that
-# ConstrainedLanguage mode blocks: there the result is E, not a guess.
+# Microsoft's MigrateSettings.ps1 reads), through the VersionInfo property
+# the FileSystem provider gives every file: a property read, no .NET method
+# call of the script's own, so it is allowed in ConstrainedLanguage too.
 function Read-AadcFileVersion([string]$Path) {
     $e = $null
     $file = Get-Item -LiteralPath $Path -ErrorAction SilentlyContinue -ErrorVariable e
     if ($null -eq $file) { return (Get-AadcFailure $e) }
-    if (-not $AadcFullLanguage) { return @{ Status = 'E'; Reason = 'blocked in ConstrainedLanguage mode' } }
     try {
-        $v = [Diagnostics.FileVersionInfo]::GetVersionInfo($file.FullName).FileVersion
+        $v = $file.VersionInfo.FileVersion
     } catch {
         return @{ Status = 'E'; Reason = [string]$_.Exception.Message }
     }
@@ -169,7 +242,7 @@ function Read-AadcFileVersion([string]$Path) {
 # Invoke-AadcProbe: runs one probe in its own scope between BEGIN and END. A
 # throw ends the probe with FAIL (the facts it reported before stay valid) and
 # the next probe still runs. What a probe writes to the pipeline is dropped.
-function Invoke-AadcProbe([string]$Name, [scriptblock]$Body) {
+function Invoke-AadcProbe([string]$Name, $Body) {
     Add-AadcLine ('BEGIN ' + $Name)
     try {
         $null = & $Body
@@ -187,12 +260,12 @@ function Invoke-AadcProbe([string]$Name, [scriptblock]$Body) {
 # ConstrainedLanguage mode blocks [Console]; there the single string goes
 # through Write-Output instead.
 function Write-AadcOutput {
-    $text = ($AadcOut.Lines -join "`r`n") + "`r`n"
+    $text = ($AadcOut['Lines'] -join "`r`n") + "`r`n"
     if ($AadcFullLanguage) {
         [Console]::Out.Write($text)
         [Console]::Out.Flush()
     } else {
         Write-Output $text
     }
-    $AadcOut.Lines = @()
+    $AadcOut['Lines'] = @()
 }

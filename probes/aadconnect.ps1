@@ -5,8 +5,9 @@
 #   HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\* and its
 #     WOW6432Node copy (DisplayName, DisplayVersion)
 #   HKLM\SOFTWARE\Microsoft\AD Sync (Location)
-#   WMI Win32_Service for the ADSync service (State, StartMode)
-#   HKLM\SYSTEM\CurrentControlSet\Services\ADSync (ObjectName) and its
+#   WMI Win32_Service for the ADSync service (State, StartMode), else
+#   HKLM\SYSTEM\CurrentControlSet\Services\ADSync (Start, DelayedAutostart); that key's
+#     ObjectName and its
 #     Parameters key (Server, SQLInstance, DBName)
 #   HKLM\SOFTWARE\Microsoft\Microsoft SQL Server Local DB\Installed Versions
 #   the size of the ADSync LocalDB database file
@@ -34,40 +35,90 @@ $roots = @(
     'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall',
     'HKLM:\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall'
 )
+# Each entry's values are read one by one (Read-AadcRegValue): a malformed
+# value, or a key name Windows PowerShell cannot open (one with a '/',
+# PowerShell#5536), loses that entry only. An entry whose DisplayName was
+# read and does not match is irrelevant whatever else it holds; an entry
+# whose DisplayName (or, for a match, DisplayVersion) could not be read goes
+# to aadc.uninstall_unreadable, and the list of what was read is still
+# reported - unless it holds no matching entry: then the unreadable one may
+# be the product, and the list is unknown rather than empty. A root that
+# cannot be listed makes the list unknown.
 $entries = @()
+$unreadable = @()
 $why = $null
 foreach ($root in $roots) {
-    $e = $null
-    $keys = @(Get-ChildItem -LiteralPath $root -ErrorAction SilentlyContinue -ErrorVariable e)
-    # A root that does not exist (no WOW6432Node on 32-bit Windows) is fine;
-    # an entry that cannot be read makes the whole list unknown.
-    if ($e.Count -gt 0) {
-        $r = Get-AadcFailure $e
-        if ($r.Status -eq 'E') { $why = $r.Reason }
-    }
-    foreach ($key in $keys) {
-        $e = $null
-        $p = Get-ItemProperty -LiteralPath $key.PSPath -ErrorAction SilentlyContinue -ErrorVariable e
-        if ($e.Count -gt 0) { $why = [string]$e[0].Exception.Message }
-        if ($null -eq $p) { continue }
-        $name = [string]$p.DisplayName
+    $children = Read-AadcChildKeys $root
+    # A root that does not exist (no WOW6432Node on 32-bit Windows) is fine.
+    if ($children.Status -eq 'E') { $why = $root + ': ' + $children.Reason }
+    if ($children.Status -ne 'F') { continue }
+    $unreadable += $children['Failed']
+    foreach ($key in $children.Value) {
+        $id = [string]$key.PSChildName
+        $n = Read-AadcRegValue ([string]$key.PSPath) 'DisplayName'
+        if ($n.Status -eq 'E') { $unreadable += $id + ': ' + $n.Reason; continue }
+        if ($n.Status -ne 'F') { continue }
+        $name = [string]$n.Value
+        $match = $false
         foreach ($pattern in $patterns) {
-            if ($name -like $pattern) {
-                $entries += $name + '|' + [string]$p.DisplayVersion
-                break
-            }
+            if ($name -like $pattern) { $match = $true }
         }
+        if (-not $match) { continue }
+        $v = Read-AadcRegValue ([string]$key.PSPath) 'DisplayVersion'
+        if ($v.Status -eq 'E') { $unreadable += $id + ' (' + $name + '): ' + $v.Reason; continue }
+        $entries += $name + '|' + [string]$v.Value
     }
+}
+if ($null -eq $why -and $entries.Count -eq 0 -and $unreadable.Count -gt 0) {
+    $why = [string]$unreadable.Count + ' entries could not be read and none that could matches: ' + $unreadable[0]
 }
 if ($null -ne $why) { Add-AadcError 'aadc.uninstall_entries' $why }
 else { Add-AadcList 'aadc.uninstall_entries' $entries }
-
+Add-AadcList 'aadc.uninstall_unreadable' $unreadable
 $location = Read-AadcRegValue 'HKLM:\SOFTWARE\Microsoft\AD Sync' 'Location'
 Add-AadcResult 'adsync.install_location' $location
 
-Add-AadcProperties (Read-AadcCommand { Get-WmiObject -Class Win32_Service -Filter "Name='ADSync'" }) @{
-    'adsync.service_state'      = 'State'
-    'adsync.service_start_mode' = 'StartMode'
+# Win32_Service lists only the services the account may query: a service
+# with a restrictive DACL is missing there while its registry key exists.
+# Then the start mode comes from the key and the state stays unknown, with a
+# note; "absent" only when the key does not exist either.
+$service = Read-AadcCommand { Get-WmiObject -Class Win32_Service -Filter "Name='ADSync'" }
+$serviceKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\ADSync'
+if ($service.Status -eq 'F') {
+    Add-AadcFact 'adsync.service_state' $service.Value.State
+    Add-AadcFact 'adsync.service_start_mode' $service.Value.StartMode
+    Add-AadcFact 'adsync.service_source' 'wmi'
+} else {
+    $wmiSays = 'WMI Win32_Service has no ADSync service'
+    if ($service.Status -eq 'E') { $wmiSays = 'WMI Win32_Service failed: ' + $service.Reason }
+    $key = Test-AadcRegKey $serviceKey
+    if ($key.Status -eq 'F' -and -not $key.Value -and $service.Status -eq 'A') {
+        Add-AadcAbsent 'adsync.service_state'
+        Add-AadcAbsent 'adsync.service_start_mode'
+        Add-AadcAbsent 'adsync.service_source'
+    } elseif ($key.Status -eq 'F' -and $key.Value) {
+        $start = Read-AadcRegValue $serviceKey 'Start'
+        $delayed = Read-AadcRegValue $serviceKey 'DelayedAutostart'
+        $note = ''
+        if ($start.Status -eq 'F' -and [string]$start.Value -eq '2' -and $delayed.Status -eq 'F' -and $delayed.Value -eq 1) { $note = ' (delayed start)' }
+        Add-AadcError 'adsync.service_state' ($wmiSays + '; its registry key exists, so the service does (the account may not query it): state unknown' + $note)
+        if ($start.Status -eq 'F') {
+            # Win32_Service's StartMode names; a delayed start is "Auto" there too.
+            $modes = @{ '0' = 'Boot'; '1' = 'System'; '2' = 'Auto'; '3' = 'Manual'; '4' = 'Disabled' }
+            $mode = $modes[[string]$start.Value]
+            if ($null -eq $mode) { $mode = 'Unknown' }
+            Add-AadcFact 'adsync.service_start_mode' $mode
+        } else {
+            Add-AadcResult 'adsync.service_start_mode' $start
+        }
+        Add-AadcFact 'adsync.service_source' 'registry'
+    } else {
+        $keySays = 'no registry key'
+        if ($key.Status -eq 'E') { $keySays = 'registry key: ' + $key.Reason }
+        Add-AadcError 'adsync.service_state' ($wmiSays + '; ' + $keySays)
+        Add-AadcError 'adsync.service_start_mode' ($wmiSays + '; ' + $keySays)
+        Add-AadcError 'adsync.service_source' ($wmiSays + '; ' + $keySays)
+    }
 }
 Add-AadcRegFact 'adsync.service_account' 'HKLM:\SYSTEM\CurrentControlSet\Services\ADSync' 'ObjectName'
 $params = 'HKLM:\SYSTEM\CurrentControlSet\Services\ADSync\Parameters'
@@ -75,16 +126,17 @@ Add-AadcRegFact 'adsync.db_server' $params 'Server'
 Add-AadcRegFact 'adsync.db_instance' $params 'SQLInstance'
 Add-AadcRegFact 'adsync.db_name' $params 'DBName'
 
-$e = $null
-$versions = @(Get-ChildItem -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server Local DB\Installed Versions' -ErrorAction SilentlyContinue -ErrorVariable e)
-if ($e.Count -gt 0) {
-    Add-AadcResult 'localdb.installed_versions' (Get-AadcFailure $e)
-} else {
+$versions = Read-AadcChildKeys 'HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server Local DB\Installed Versions'
+if ($versions.Status -eq 'F' -and $versions['Failed'].Count -gt 0) {
+    # A version key that cannot be opened may be the one the database needs.
+    Add-AadcError 'localdb.installed_versions' $versions['Failed'][0]
+} elseif ($versions.Status -eq 'F') {
     $names = @()
-    foreach ($key in $versions) { $names += $key.PSChildName }
+    foreach ($key in $versions.Value) { $names += [string]$key.PSChildName }
     Add-AadcList 'localdb.installed_versions' $names
+} else {
+    Add-AadcResult 'localdb.installed_versions' $versions
 }
-
 # The LocalDB database file: ADSync2019 instance (V2) first, then ADSync (V1).
 if ($location.Status -eq 'F') { $base = ([string]$location.Value).TrimEnd('\') }
 else { $base = 'C:\Program Files\Microsoft Azure AD Sync' }

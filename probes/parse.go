@@ -3,6 +3,8 @@ package probes
 import (
 	"bytes"
 	"fmt"
+	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -13,6 +15,9 @@ import (
 type Diagnostics struct {
 	NoiseLines int      // non-empty lines that are not records
 	Problems   []string // protocol problems, with line numbers
+	// NoBundle: the output holds no BUNDLE record at all, so the bundle
+	// never started (NoBundleReason says why, from stderr).
+	NoBundle bool
 }
 
 // maxProblems bounds Diagnostics.Problems, so that garbage output cannot
@@ -321,6 +326,7 @@ func (p *parser) notFromBundle(why string) {
 func (p *parser) finish() {
 	p.rec = nil
 	if !p.started {
+		p.diag.NoBundle = true
 		p.notFromBundle("no BUNDLE record")
 		return
 	}
@@ -473,4 +479,48 @@ func article(k facts.Kind) string {
 		return "a boolean"
 	}
 	return "a " + string(k)
+}
+
+// maxQuotedStderr bounds the stderr NoBundleReason quotes.
+const maxQuotedStderr = 400
+
+// noBundleCauses are what stops the bundle before its first line, each
+// with words of PowerShell's error that point to it.
+var noBundleCauses = []struct{ cause, words string }{
+	{"Constrained Language mode (WDAC or AppLocker) refused the bootstrap or the bundle", "language mode|core types|ConstrainedLanguage"},
+	{"AMSI or antivirus blocked the script", "malicious content|antivirus|AMSI|ScriptContainedMaliciousContent"},
+	{"an execution policy or another policy stopped PowerShell", "execution polic|digitally signed|UnauthorizedAccess|group policy"},
+}
+
+// NoBundleReason explains a host whose output has no BUNDLE record: the
+// exit code, PowerShell's error (stderr, CLIXML decoded) quoted on one
+// line, and the likely cause — the one the error names, else all of them.
+func NoBundleReason(stderr string, exitCode int) string {
+	quoted := strings.Join(strings.FieldsFunc(stderr, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	if len(quoted) > maxQuotedStderr {
+		quoted = strings.ToValidUTF8(quoted[:maxQuotedStderr], "") + "..."
+	}
+	var causes []string
+	for _, c := range noBundleCauses {
+		for _, w := range strings.Split(c.words, "|") {
+			if strings.Contains(strings.ToLower(stderr), strings.ToLower(w)) {
+				causes = append(causes, c.cause)
+				break
+			}
+		}
+	}
+	hint := "likely cause: "
+	if len(causes) == 0 {
+		hint = "likely causes: "
+		for _, c := range noBundleCauses {
+			causes = append(causes, c.cause)
+		}
+	}
+	s := fmt.Sprintf("powershell.exe printed no BUNDLE line (exit code %d); ", exitCode)
+	if quoted == "" {
+		s += "stderr is empty"
+	} else {
+		s += fmt.Sprintf("stderr: %q", quoted)
+	}
+	return s + "; " + hint + strings.Join(causes, "; or ") + " (docs/probes.md, \"What the SOC sees\")"
 }

@@ -429,3 +429,35 @@ func BenchmarkParse(b *testing.B) {
 		Parse(out, fixtureID)
 	}
 }
+
+func TestNoBundleReason(t *testing.T) {
+	for _, c := range []struct {
+		stderr string
+		want   []string
+	}{
+		{"Cannot invoke method. Method invocation is supported only on core types in this language mode.\r\nAt line:1 char:60",
+			[]string{"(exit code 1)", `stderr: "Cannot invoke method. Method invocation is supported only on core types in this language mode. At line:1 char:60"`, "likely cause: Constrained Language mode"}},
+		{"This script contains malicious content and has been blocked by your antivirus software.",
+			[]string{"likely cause: AMSI or antivirus"}},
+		{"File C:\\x.ps1 cannot be loaded. The file is not digitally signed.",
+			[]string{"likely cause: an execution policy"}},
+		{"", []string{"stderr is empty", "likely causes: Constrained Language mode", "; or AMSI or antivirus", "; or an execution policy"}},
+		{strings.Repeat("x", 5000), []string{`xxx..."`}},
+	} {
+		got := NoBundleReason(c.stderr, 1)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("NoBundleReason(%.40q) = %q, lacks %q", c.stderr, got, w)
+			}
+		}
+		if len(got) > 1000 {
+			t.Errorf("reason is %d bytes", len(got))
+		}
+	}
+	if _, d := Parse(nil, BundleID()); !d.NoBundle {
+		t.Error("empty output: NoBundle not set")
+	}
+	if _, d := Parse([]byte("##AADC BUNDLE 1 "+BundleID()+"\r\n"), BundleID()); d.NoBundle {
+		t.Error("a BUNDLE record: NoBundle set")
+	}
+}

@@ -20,7 +20,7 @@ var scripts embed.FS
 
 // names is the bundle order: cheap registry and WMI reads first, the ADSync
 // module (slowest, most likely to be denied) last.
-var names = []string{"os", "powershell", "dotnet", "tls", "vcredist", "hardware", "reboot", "aadconnect", "adsync"}
+var names = []string{"os", "powershell", "dotnet", "tls", "vcredist", "hardware", "reboot", "aadconnect", "adsync", "syncstate"}
 
 const idPlaceholder = "@@BUNDLE_ID@@"
 
@@ -83,13 +83,19 @@ func BundleWithPadding(n int) string {
 }
 
 // bootstrap is the only script on the command line. It reads the bundle from
-// stdin ($input, one string per line) and runs it. [scriptblock]::Create
-// compiles the whole bundle before any of it runs, so a bundle cut short in
-// transit fails with a parse error instead of running half-way, and the
-// bundle is one script block (one entry in script block logging). It avoids
-// Invoke-Expression, which endpoint protection often flags. Whether $input
-// and [scriptblock]::Create work in ConstrainedLanguage mode is unverified.
-const bootstrap = "$s = @($input) -join \"`n\"; & ([scriptblock]::Create($s))"
+// stdin ($input, an automatic variable: one string per line) and runs it.
+// In FullLanguage [scriptblock]::Create compiles the whole bundle before any
+// of it runs, so a bundle cut short in transit fails with a parse error
+// instead of running half-way, and the bundle is one script block (one entry
+// in script block logging). ConstrainedLanguage refuses that method call
+// (MethodInvocationNotSupportedInConstrainedLanguage: [scriptblock] is not
+// an allowed type), so there the bundle goes through Invoke-Expression, a
+// cmdlet CLM allows; the text then runs constrained, which the bundle is
+// written for. Invoke-Expression also parses the whole text before running
+// it. The bootstrap is checked by the language-mode checker like the bundle.
+const bootstrap = "$s = @($input) -join \"`n\"; " +
+	"if ($ExecutionContext.SessionState.LanguageMode -eq 'FullLanguage') { & ([scriptblock]::Create($s)) } " +
+	"else { Invoke-Expression $s }"
 
 // Bootstrap returns the decoded source of the -EncodedCommand bootstrap.
 func Bootstrap() string { return bootstrap }
@@ -98,8 +104,11 @@ func Bootstrap() string { return bootstrap }
 // no -ExecutionPolicy: that would change the effective policy the powershell
 // probe reports (and the bundle runs as a script block, which the execution
 // policy does not govern).
-func CommandLine() string {
-	u := utf16.Encode([]rune(bootstrap))
+func CommandLine() string { return CommandLineFor(bootstrap) }
+
+// CommandLineFor is the command line that runs script as the bootstrap.
+func CommandLineFor(script string) string {
+	u := utf16.Encode([]rune(script))
 	b := make([]byte, 2*len(u))
 	for i, c := range u {
 		b[2*i], b[2*i+1] = byte(c), byte(c>>8)

@@ -140,7 +140,7 @@ func TestCommandLine(t *testing.T) {
 	if got := string(utf16.Decode(u)); got != Bootstrap() {
 		t.Fatalf("decoded bootstrap = %q, want %q", got, Bootstrap())
 	}
-	for _, want := range []string{"$input", "[scriptblock]::Create"} {
+	for _, want := range []string{"$input", "[scriptblock]::Create", "Invoke-Expression", "-eq 'FullLanguage'"} {
 		if !strings.Contains(Bootstrap(), want) {
 			t.Errorf("bootstrap does not use %s", want)
 		}
@@ -231,9 +231,10 @@ func TestPSRulesCatch(t *testing.T) {
 	}
 }
 
-// TestGrammar parses the bundle and every script with tree-sitter-powershell
-// (test/psgrammar). Without its node_modules it skips, except in CI.
-func TestGrammar(t *testing.T) {
+// psgrammarDir is test/psgrammar, where the tree-sitter checker runs.
+// Without node or its node_modules the test skips, except in CI.
+func psgrammarDir(t *testing.T) string {
+	t.Helper()
 	dir, err := filepath.Abs("../test/psgrammar")
 	if err != nil {
 		t.Fatal(err)
@@ -241,12 +242,19 @@ func TestGrammar(t *testing.T) {
 	_, statErr := os.Stat(filepath.Join(dir, "node_modules", "tree-sitter-powershell"))
 	_, nodeErr := exec.LookPath("node")
 	if statErr != nil || nodeErr != nil {
-		msg := "grammar check needs node and `cd test/psgrammar && npm ci`"
+		msg := "the tree-sitter check needs node and `cd test/psgrammar && npm ci`"
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
 	}
+	return dir
+}
+
+// TestGrammar parses the bundle and every script with tree-sitter-powershell
+// (test/psgrammar). Without its node_modules it skips, except in CI.
+func TestGrammar(t *testing.T) {
+	dir := psgrammarDir(t)
 	bundleFile := filepath.Join(t.TempDir(), "bundle.ps1")
 	if err := os.WriteFile(bundleFile, []byte(BundleWithPadding(100<<10)), 0o644); err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ var HostColumns = []string{
 	"os", "os_build", "aadc_version", "connector_identity", "dotnet_release", "failure_class",
 	"warnings", "waivers", "owner", "environment", "change_board",
 	"scanned_at", "duration_ms", "catalog_version", "as_of", "tool_version", "bundle_id",
+	"score_partial", "next_deadline", "days_left", "deadline_action", "deadline_check", "stopped_syncing",
 }
 
 // WriteHostsCSV writes one row per host for the change board.
@@ -47,7 +48,15 @@ func WriteHostsCSV(w io.Writer, run *results.Run) error {
 			text(h.Tags["owner"]), text(h.Tags["environment"]), text(h.Tags["change_board"]),
 			h.Started.Format("2006-01-02T15:04:05Z"), strconv.FormatInt(h.DurationMS, 10),
 			run.CatalogVersion, run.AsOf, run.ToolVersion, run.BundleID,
+			strconv.FormatBool(h.ScorePartial),
 		}
+		if d := h.NextDeadline; d != nil {
+			// A run document read back is untrusted: its text goes through text().
+			row = append(row, text(d.Date), strconv.Itoa(d.DaysLeft), text(d.Action), text(d.Check))
+		} else {
+			row = append(row, "", "", "", "")
+		}
+		row = append(row, text(h.StoppedSyncing))
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -59,7 +68,7 @@ func WriteHostsCSV(w io.Writer, run *results.Run) error {
 // CheckColumns is the per-check CSV's header, for engineers.
 var CheckColumns = []string{
 	"host", "verdict", "check", "title", "severity", "status", "evidence", "reason", "remediation",
-	"due", "waived_by", "waiver_expires", "source",
+	"due", "waived_by", "waiver_expires", "source", "days_left",
 }
 
 // WriteChecksCSV writes one row per host and check.
@@ -70,16 +79,19 @@ func WriteChecksCSV(w io.Writer, run *results.Run) error {
 	}
 	for _, h := range run.Hosts {
 		for _, c := range h.Checks {
-			due, by, expires := "", "", ""
+			due, by, expires, left := "", "", "", ""
 			if c.Due != nil {
 				due = c.Due.Format("2006-01-02")
+			}
+			if c.DaysLeft != nil {
+				left = strconv.Itoa(*c.DaysLeft)
 			}
 			if c.Waiver != nil {
 				by, expires = c.Waiver.ApprovedBy, c.Waiver.Expires.Format("2006-01-02")
 			}
 			row := []string{
 				text(h.Name), string(h.Verdict), c.ID, text(c.Title), string(c.Severity), string(c.Status),
-				text(c.Evidence.String()), text(c.Reason), text(c.Remediation), due, text(by), expires, text(c.Source),
+				text(c.Evidence.String()), text(c.Reason), text(c.Remediation), due, text(by), expires, text(c.Source), left,
 			}
 			if err := cw.Write(row); err != nil {
 				return err
@@ -90,13 +102,24 @@ func WriteChecksCSV(w io.Writer, run *results.Run) error {
 	return cw.Error()
 }
 
-func newCSV(w io.Writer, header []string) (*csv.Writer, error) {
+func newCSV(w io.Writer, header []string) (*csvWriter, error) {
 	if _, err := io.WriteString(w, utf8BOM); err != nil {
 		return nil, err
 	}
-	cw := csv.NewWriter(w)
+	cw := &csvWriter{csv.NewWriter(w)}
 	cw.UseCRLF = true
 	return cw, cw.Write(header)
+}
+
+// csvWriter writes every cell of every CSV through FileSafe: `cat
+// hosts.csv` must not run the escape sequences a host planted.
+type csvWriter struct{ *csv.Writer }
+
+func (c *csvWriter) Write(row []string) error {
+	for i, cell := range row {
+		row[i] = FileSafe(cell)
+	}
+	return c.Writer.Write(row)
 }
 
 // text prepares a free-text cell; numbers and our own enums skip it.

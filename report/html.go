@@ -83,11 +83,15 @@ func WriteHTML(w io.Writer, run *results.Run, opt HTMLOptions) error {
 	if err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
+	sw := newSafeWriter(w)
+	bw := bufio.NewWriterSize(sw, 64<<10)
 	if err := htmlTemplate.Execute(bw, p); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return sw.Close()
 }
 
 // Verdict presentation. Each verdict has its own shape (an SVG symbol and a
@@ -99,6 +103,7 @@ type verdictStyle struct {
 
 var verdictStyles = map[catalog.Verdict]verdictStyle{
 	catalog.VerdictOK:             {"ok", "OK", "Ready: nothing to do"},
+	catalog.VerdictFix:            {"fixonly", "FIX", "Change the server's configuration; no upgrade"},
 	catalog.VerdictUpgrade:        {"upgrade", "UPGRADE", "Upgrade AD Connect in place"},
 	catalog.VerdictFixThenUpgrade: {"fix", "FIX THEN UPGRADE", "Fix prerequisites, then upgrade"},
 	catalog.VerdictMigrate:        {"migrate", "MIGRATE", "Swing-migrate to a new server"},
@@ -324,6 +329,9 @@ type hostView struct {
 	Failure          *results.Failure
 	Attempts         []attemptView
 	Reason, NextStep string
+	// Deadline is the next deadline in words ("2027-04-07 (125 days): fix
+	// (aadc-app-auth)"); Stopped says why the host has stopped syncing.
+	Deadline, Stopped string
 }
 
 // blockRef is a check that decides a host's verdict, named in the table
@@ -414,6 +422,7 @@ func hostViews(run *results.Run, reqs map[string]catalog.Requirement) ([]hostVie
 			Score: "–", OS: fact(h, "os.caption"), Build: installedVersion(h),
 			Tags: tagList(h.Tags), Warnings: h.Warnings,
 			Failure: h.Failure, Reason: h.Reason, NextStep: h.NextStep,
+			Deadline: deadlineText(h.NextDeadline), Stopped: h.StoppedSyncing,
 		}
 		hd := hostDetail{Meta: hostMeta(h), ProbeProblems: h.ProbeProblems, Stderr: h.Stderr}
 		for _, id := range h.Blocking {
@@ -424,7 +433,7 @@ func hostViews(run *results.Run, reqs map[string]catalog.Requirement) ([]hostVie
 			hv.Blocking = append(hv.Blocking, blockRef{id, title})
 		}
 		if h.Score != nil {
-			hv.Score = strconv.Itoa(*h.Score)
+			hv.Score = scoreText(*h.Score, h.ScorePartial)
 		}
 		if h.Verdict.CouldNotCheck() {
 			hv.Why = ellipsis(h.Reason, 120)
@@ -489,6 +498,9 @@ func newCheckView(c catalog.CheckResult, reqs map[string]catalog.Requirement) ch
 	}
 	if c.Due != nil {
 		cv.Due = c.Due.Format(time.DateOnly)
+		if c.DaysLeft != nil {
+			cv.Due += fmt.Sprintf(" (%d days left)", *c.DaysLeft)
+		}
 	}
 	for _, it := range c.Evidence {
 		cv.Evidence = append(cv.Evidence, [2]string{it.Fact, it.Value})
@@ -538,6 +550,10 @@ func hostMeta(h results.Host) string {
 	}
 	if h.Group != "" {
 		parts = append(parts, "group "+h.Group)
+	}
+	// The language mode decides what the probes could run (docs/probes.md).
+	if mode, ok := h.Facts.Get("ps.language_mode").Str(); ok {
+		parts = append(parts, "PowerShell "+mode)
 	}
 	if !h.Started.IsZero() {
 		s := "scanned " + stamp(h.Started) + " in " + millis(h.DurationMS)

@@ -98,8 +98,8 @@ func fleet(t testing.TB, cat *catalog.Catalog, n int, evil bool) *results.Run {
 			}
 		}
 		ev := cat.Evaluate(set, catalog.Options{AsOf: testAsOf, Waivers: waivers})
-		h.Facts, h.Checks, h.Verdict, h.Score, h.Blocking, h.Reason, h.NextStep =
-			set, ev.Checks, ev.Verdict, ev.Score, ev.Blocking, ev.Reason, ev.NextStep
+		h.Facts = set
+		h.SetEvaluation(ev)
 		run.Hosts = append(run.Hosts, h)
 	}
 	run.Summarize()
@@ -160,12 +160,13 @@ func hostFacts(i int, extra string, broken bool) *facts.Set {
 		"tls.net4_wow.system_default_tls_versions", "tls.net4_wow.sch_use_strong_crypto"} {
 		put(k, int64(1))
 	}
-	if i%11 == 6 {
-		put("tls.net4_wow.sch_use_strong_crypto", int64(0))
-	}
 	for _, k := range []string{"tls.schannel12_server.enabled", "tls.schannel12_server.disabled_by_default",
 		"tls.schannel12_client.enabled", "tls.schannel12_client.disabled_by_default"} {
 		absent(k)
+	}
+	if i%11 == 6 { // TLS 1.2 turned off: FIX, or FIX_THEN_UPGRADE on an old build
+		put("tls.net4_wow.sch_use_strong_crypto", int64(0))
+		put("tls.schannel12_client.enabled", int64(0))
 	}
 	put("vcredist.x64_installed", true)
 	put("vcredist.x64_version", "v14.38.33135.00")
@@ -198,6 +199,16 @@ func hostFacts(i int, extra string, broken bool) *facts.Set {
 		identity = "ServiceAccount"
 	}
 	put("adsync.connector_identity_type", identity)
+	put("autoupgrade.detail", "Enabled")
+	put("certrot.warning_events", int64(0))
+	put("certrot.error_events", int64(0))
+	put("tpm.present", true)
+	put("tpm.ready", true)
+	put("sync.entra_connector", "contoso.onmicrosoft.com - AAD")
+	put("sync.running", []string{})
+	put("sync.last_runs", []string{"contoso.onmicrosoft.com - AAD|Export|success|2026-11-26T06:31:12Z"})
+	put("sync.last_export_utc", "2026-11-26T06:31:12Z")
+	put("sync.last_export_age_hours", int64(1+i%20))
 	put("hw.memory_bytes", int64(8<<30+(i%5)<<30))
 	put("hw.cpu_max_mhz", int64(2600))
 	put("hw.cpu_logical_count", int64(4))
@@ -575,7 +586,7 @@ func TestWriteHTMLDeadlines(t *testing.T) {
 		byDay[d.Day] = d
 	}
 	// The three dates of the brief, each with the hosts it hits.
-	for _, day := range []string{"2026-09-30", "2027-01-12", "2027-04-07"} {
+	for _, day := range []string{"2026-09-30", "2027-01-13", "2027-04-07"} {
 		d, ok := byDay[day]
 		if !ok {
 			t.Errorf("no deadline on %s: %+v", day, ds)
@@ -733,6 +744,18 @@ func BenchmarkWriteHTML2000(b *testing.B) {
 		if err := WriteHTML(io.Discard, run, HTMLOptions{Catalog: cat, Previous: prev, Now: testAsOf}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestWriteHTMLLanguageMode: a host's details name its PowerShell language
+// mode, so a reader sees a ConstrainedLanguage server as such.
+func TestWriteHTMLLanguageMode(t *testing.T) {
+	cat := loadCatalog(t)
+	run := fleet(t, cat, 2, false)
+	run.Hosts[1].Facts.Facts["ps.language_mode"] = facts.Fact{Status: facts.StatusOK, Value: "ConstrainedLanguage"}
+	d := unpackDetails(t, render(t, run, HTMLOptions{Catalog: cat, Now: testAsOf}))
+	if !strings.Contains(d.Hosts[1].Meta, "PowerShell ConstrainedLanguage") {
+		t.Errorf("meta %q does not name the language mode", d.Hosts[1].Meta)
 	}
 }
 

@@ -30,7 +30,7 @@ func newPromGauges(reg *prometheus.Registry) (*promGauges, error) {
 		// the exposition code like every label value.
 		info: g("host_info", "What a reached host reported: its OS caption and build and the AD Connect version installed (always 1).",
 			"host", "os", "os_build", "aadc_version"),
-		verdict: g("host_verdict", "The host's verdict: 1 for the verdict it got (OK, UPGRADE, FIX_THEN_UPGRADE, MIGRATE, INCOMPLETE, UNREACHABLE, NOT_INSTALLED).",
+		verdict: g("host_verdict", "The host's verdict: 1 for the verdict it got (OK, FIX, UPGRADE, FIX_THEN_UPGRADE, MIGRATE, INCOMPLETE, UNREACHABLE, NOT_INSTALLED).",
 			"host", "verdict"),
 		score: g("host_score", "The host's readiness score, 0 to 100 (docs/scoring.md); absent when the host could not be scored.", "host"),
 		// Base units (seconds), as Prometheus' conventions and promtool

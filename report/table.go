@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -40,10 +39,11 @@ var hostColumns = []hostColumn{
 		if h.Score == nil {
 			return "-"
 		}
-		return strconv.Itoa(*h.Score)
+		return scoreText(*h.Score, h.ScorePartial)
 	}},
 	{"WHY", why},
 	{"NEXT STEP", func(h *results.Host) string { return h.NextStep }},
+	{"NEXT DEADLINE", func(h *results.Host) string { return deadlineText(h.NextDeadline) }},
 }
 
 // tableCellWidth is the widest a cell gets before it wraps (at spaces; the
@@ -79,6 +79,13 @@ func WriteTable(w io.Writer, run *results.Run) error {
 // blocks the host (the titles of its blocking checks), why it could not be
 // checked, or, for a ready host, the warnings it has.
 func why(h *results.Host) string {
+	if h.StoppedSyncing != "" && !h.Verdict.CouldNotCheck() {
+		return "HAS STOPPED SYNCING: " + h.StoppedSyncing + "; " + whyVerdict(h)
+	}
+	return whyVerdict(h)
+}
+
+func whyVerdict(h *results.Host) string {
 	if h.Verdict.CouldNotCheck() || len(h.Blocking) == 0 && h.Verdict != catalog.VerdictOK {
 		return h.Reason
 	}
@@ -88,7 +95,10 @@ func why(h *results.Host) string {
 		titles[c.ID] = c.Title
 		if c.Severity == catalog.SeverityWarning && c.Status == catalog.StatusFail {
 			warn := c.Title
-			if c.Due != nil {
+			switch {
+			case c.Due != nil && c.DaysLeft != nil:
+				warn += fmt.Sprintf(" (due %s, %d days)", c.Due.Format(time.DateOnly), *c.DaysLeft)
+			case c.Due != nil:
 				warn += " (due " + c.Due.Format(time.DateOnly) + ")"
 			}
 			warnings = append(warnings, warn)
@@ -112,7 +122,8 @@ func why(h *results.Host) string {
 
 // scoreLegend explains the SCORE column in one line (docs/scoring.md).
 const scoreLegend = "SCORE 0-100: the weighted share of its checks a host passes (blocker 10, warning 3, info 1; " +
-	"could not check counts half). The verdict says what to do; the score compares hosts."
+	"could not check counts half, marked ~), placed in its verdict's band (OK 80-100, FIX 60-79, UPGRADE 40-59, " +
+	"FIX_THEN_UPGRADE 20-39, MIGRATE 0-19). The verdict says what to do; the score compares hosts."
 
 func writeSummary(w io.Writer, run *results.Run) error {
 	var parts []string

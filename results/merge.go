@@ -74,7 +74,7 @@ func (r *Run) Rescore(cat *catalog.Catalog, asOf time.Time, waived func(host str
 			wv = recordedWaivers(h)
 		}
 		ev := cat.Evaluate(h.Facts, catalog.Options{AsOf: asOf, Waivers: wv})
-		h.Checks, h.Verdict, h.Score, h.Blocking, h.Reason, h.NextStep = ev.Checks, ev.Verdict, ev.Score, ev.Blocking, ev.Reason, ev.NextStep
+		h.SetEvaluation(ev)
 	}
 	r.AsOf = asOf.Format(time.DateOnly)
 	r.CatalogVersion = cat.Version

@@ -67,13 +67,19 @@ type Host struct {
 	// one scan.
 	InventoryPos int `json:"inventory_pos,omitempty"`
 
-	Verdict  catalog.Verdict `json:"verdict"`
-	Score    *int            `json:"score"`
-	Reason   string          `json:"reason,omitempty"`
-	NextStep string          `json:"next_step,omitempty"`
-	Blocking []string        `json:"blocking,omitempty"`
-	// NextDeadline is the earliest future date the host would fail, with its action.
+	Verdict catalog.Verdict `json:"verdict"`
+	Score   *int            `json:"score"`
+	// ScorePartial: some checks could not be checked, so the score counts
+	// them at half weight and may change on a rescan.
+	ScorePartial bool     `json:"score_partial,omitempty"`
+	Reason       string   `json:"reason,omitempty"`
+	NextStep     string   `json:"next_step,omitempty"`
+	Blocking     []string `json:"blocking,omitempty"`
+	// NextDeadline is the earliest future day the host would fail a dated
+	// requirement, with the action.
 	NextDeadline *catalog.Deadline `json:"next_deadline,omitempty"`
+	// StoppedSyncing says why the facts show the host has stopped syncing.
+	StoppedSyncing string `json:"stopped_syncing,omitempty"`
 
 	// Failure is why the host could not be scanned (nil when it was).
 	Failure *Failure `json:"failure,omitempty"`
@@ -93,6 +99,14 @@ type Host struct {
 	Stderr string `json:"stderr,omitempty"`
 	// ProbeProblems are the parser's findings (malformed frames, noise).
 	ProbeProblems []string `json:"probe_problems,omitempty"`
+}
+
+// SetEvaluation copies a catalog evaluation into the host: the one place
+// Evaluation fields reach a Host, for the scanner and for Rescore.
+func (h *Host) SetEvaluation(ev catalog.Evaluation) {
+	h.Checks, h.Verdict, h.Score, h.ScorePartial = ev.Checks, ev.Verdict, ev.Score, ev.ScorePartial
+	h.Blocking, h.Reason, h.NextStep = ev.Blocking, ev.Reason, ev.NextStep
+	h.NextDeadline, h.StoppedSyncing = ev.NextDeadline, ev.Stopped
 }
 
 // Failure is a classified reason a host could not be scanned.
@@ -125,9 +139,10 @@ func (r *Run) Summarize() {
 // Exit codes, documented in the README and --help.
 const (
 	ExitOK          = 0   // every host OK
-	ExitNeedsAction = 1   // some host needs an upgrade, a fix or a migration
+	ExitNeedsAction = 1   // some host needs a fix, an upgrade or a migration (FIX, UPGRADE, FIX_THEN_UPGRADE, MIGRATE)
 	ExitNotChecked  = 2   // some host could not be checked (INCOMPLETE, UNREACHABLE, NOT_INSTALLED)
 	ExitUsage       = 3   // usage or configuration error; nothing was scanned
+	ExitOutput      = 4   // the scan ran, but some of its outputs could not be written
 	ExitInterrupted = 130 // SIGINT or SIGTERM
 )
 

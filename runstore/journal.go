@@ -2,18 +2,19 @@ package runstore
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
+	"time"
 
+	"aadcready/atomicfile"
 	"aadcready/results"
+	"aadcready/safefile"
 )
 
 // journalFile holds one finished host per line while a run is written. A
@@ -49,7 +50,7 @@ func (w *Writer) Record(h results.Host) {
 		return
 	}
 	if j.f == nil {
-		if j.f, j.err = os.OpenFile(w.pending.Path(journalFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); j.err != nil {
+		if j.f, j.err = os.OpenFile(w.pending.Path(journalFile), os.O_CREATE|os.O_EXCL|os.O_APPEND|os.O_WRONLY|safefile.NoFollow, atomicfile.FilePerm(0o640)); j.err != nil {
 			return
 		}
 	}
@@ -73,46 +74,85 @@ func (w *Writer) closeJournal() error {
 	return j.err
 }
 
-// Resumable returns the finished hosts of the most recent scan of this store
-// that was killed before it saved its run, and remembers that scan's staging
-// folder so that Save removes it once this run holds its hosts. No such scan
-// is not an error: nothing to resume.
-func (w *Writer) Resumable() ([]results.Host, string, error) {
+// Resume is what --resume can take over.
+type Resume struct {
+	Hosts   []results.Host // the finished hosts of the killed scan
+	From    string         // its staging folder's name ("" when there is nothing to take over)
+	Started time.Time      // when it started
+	// Why says, when nothing is taken over, why not.
+	Why string
+}
+
+// Resumable returns the finished hosts of the newest scan of this store
+// that was killed before it saved its run, and remembers that scan's
+// staging folder so that Save removes it once this run holds its hosts.
+// Only the newest killed scan counts, and only when it is newer than the
+// newest saved run: results older than a complete run are stale (a killed
+// scan A, then a complete B, then a scan C killed before any host
+// finished: C is what --resume would resume, and it has nothing). Nothing
+// to take over is not an error; Why says why.
+func (w *Writer) Resumable() (Resume, error) {
 	stale, err := w.store.Stale()
 	if err != nil {
-		return nil, "", err
+		return Resume{}, err
 	}
-	// Staging folders are named after their start time: the last one
-	// sorted is the most recent killed scan.
-	sort.Strings(stale)
-	for i := len(stale) - 1; i >= 0; i-- {
-		if stale[i] == w.pending.Dir() {
+	var newest string
+	var started time.Time
+	for _, dir := range stale {
+		if dir == w.pending.Dir() {
 			continue
 		}
-		hosts, err := readJournal(filepath.Join(stale[i], journalFile))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+		t, ok := stagingStart(filepath.Base(dir))
+		if ok && (newest == "" || t.After(started) || t.Equal(started) && dir > newest) {
+			newest, started = dir, t
 		}
-		if err != nil {
-			return nil, "", err
-		}
-		w.resumedFrom = stale[i]
-		return hosts, filepath.Base(stale[i]), nil
 	}
-	return nil, "", nil
+	if newest == "" {
+		return Resume{Why: "no killed scan to resume in this run folder"}, nil
+	}
+	name := filepath.Base(newest)
+	runs, err := w.store.Runs()
+	if err != nil {
+		return Resume{}, err
+	}
+	if len(runs) > 0 && !started.After(runs[0].Started) {
+		return Resume{Why: fmt.Sprintf("the newest killed scan (%s, started %s) is not newer than the last saved run %s: its results are stale",
+			name, started.Format(time.RFC3339), runs[0].Name)}, nil
+	}
+	hosts, err := readJournal(filepath.Join(newest, journalFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Resume{Why: fmt.Sprintf("the newest killed scan (%s, started %s) finished no host", name, started.Format(time.RFC3339))}, nil
+	}
+	if err != nil {
+		return Resume{}, err
+	}
+	w.resumedFrom = newest
+	return Resume{Hosts: hosts, From: name, Started: started}, nil
+}
+
+// stagingStart is the start of the scan that wrote a staging folder.
+func stagingStart(name string) (time.Time, bool) {
+	if !stagingName.MatchString(name) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(timeLayout, strings.TrimPrefix(name, stagingPre)[:len(timeLayout)])
+	return t, err == nil
 }
 
 // readJournal reads the finished hosts of a journal; a torn last line (the
 // process was killed while writing it) is skipped. When a host appears
 // twice (a resumed scan records the hosts it took over) the last line wins.
 func readJournal(path string) ([]results.Host, error) {
-	data, err := os.ReadFile(path)
+	// Never through a link, never from a pipe: the journal is ours, and
+	// anything else in its place is not read.
+	f, _, err := safefile.OpenOwn(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
 	var hosts []results.Host
 	index := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
 	for n := 1; sc.Scan(); n++ {
 		var h results.Host

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"aadcready/atomicfile"
+	"aadcready/safefile"
 )
 
 // Lock is the store's writer lock (DIR/.lock). It is an operating system
@@ -48,10 +51,23 @@ const (
 // it, the error is a *BusyError naming that process.
 func (s *Store) Lock(started time.Time) (*Lock, error) {
 	path := filepath.Join(s.Dir, LockName)
-	fl := flock.New(path, flock.SetPermissions(0o640))
+	// The lock file is opened without following a symbolic link: a link
+	// planted at DIR/.lock would have the owner line written into its
+	// target. CheckNotLink is the guard where O_NOFOLLOW does not exist,
+	// and refuses a pipe or device before the open could wait on it.
+	if err := safefile.CheckNotLink(path); err != nil {
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR|safefile.NoFollow), flock.SetPermissions(atomicfile.FilePerm(0o640)))
 	ok, err := fl.TryLock()
 	if err != nil {
 		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	// A hard link to another file (ln VICTIM DIR/.lock) is no link to
+	// O_NOFOLLOW: refuse a lock file with more than one name.
+	if fi, err := fl.Stat(); err != nil || !fi.Mode().IsRegular() || safefile.Links(fi) > 1 {
+		fl.Unlock()
+		return nil, fmt.Errorf("locking %s: not a regular file of its own (a link to another file?); remove it", path)
 	}
 	if !ok {
 		pid, when := readOwner(path)
@@ -77,7 +93,7 @@ func (l *Lock) Unlock() error {
 // Linux and Windows, closing that second handle does not release the lock
 // (flock(2) locks belong to the open file, not the process).
 func writeOwner(path string, pid int, started time.Time) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	f, err := os.OpenFile(path, os.O_WRONLY|safefile.NoFollow, 0)
 	if err != nil {
 		return err
 	}
@@ -93,7 +109,7 @@ func writeOwner(path string, pid int, started time.Time) error {
 }
 
 func readOwner(path string) (pid int, started time.Time) {
-	f, err := os.Open(path)
+	f, _, err := safefile.OpenOwn(path)
 	if err != nil {
 		return 0, time.Time{}
 	}

@@ -34,6 +34,7 @@ import (
 
 	"aadcready/atomicfile"
 	"aadcready/results"
+	"aadcready/safefile"
 )
 
 // File names inside a run folder and the store.
@@ -97,12 +98,13 @@ type Store struct {
 }
 
 // Open returns the store in dir, creating the folder (readable by its owner
-// and group only: run documents describe Tier-0 servers) if needed.
+// only, or its group with the group output mode: run documents describe
+// Tier-0 servers) if needed.
 func Open(dir string) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("no run folder given")
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := atomicfile.MkdirAll(dir); err != nil {
 		return nil, fmt.Errorf("run folder: %w", err)
 	}
 	fi, err := os.Stat(dir)
@@ -237,7 +239,7 @@ func (s *Store) Begin(started time.Time, rescan bool) (*Pending, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run folder: %w", err)
 	}
-	if err := os.Chmod(dir, 0o750); err != nil {
+	if err := os.Chmod(dir, atomicfile.DirPerm()); err != nil {
 		os.Remove(dir)
 		return nil, fmt.Errorf("run folder: %w", err)
 	}
@@ -402,7 +404,9 @@ func Load(arg, outDir string) (*results.Run, Ref, error) {
 	if err != nil {
 		return nil, Ref{}, err
 	}
-	f, err := os.Open(ref.File)
+	// A run named on the command line may be anywhere (a link is fine),
+	// but must be a regular file: a pipe would block the command.
+	f, _, err := safefile.Open(ref.File)
 	if err != nil {
 		return nil, ref, err
 	}

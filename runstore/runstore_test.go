@@ -54,7 +54,7 @@ func writeRun(t *testing.T, s *Store, ts time.Time, rescan bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := &results.Run{Schema: results.SchemaVersion, Started: ts}
+	run := &results.Run{Schema: results.SchemaVersion, Tool: "aadcready", Started: ts}
 	if err := run.WriteJSON(f); err != nil {
 		t.Fatal(err)
 	}
@@ -302,5 +302,71 @@ func mustWrite(t *testing.T, p, s string) {
 	t.Helper()
 	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPruneNeverGuesses: a retention that cannot be represented prunes
+// nothing (it once overflowed into "keep nothing"), and a folder whose
+// run.json is not a run document of this tool is never removed.
+func TestPruneNeverGuesses(t *testing.T) {
+	now := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	for _, p := range []Policy{
+		{KeepDays: 106752, Now: now}, {KeepDays: 999999, Now: now}, {KeepDays: MaxKeepDays + 1, Now: now},
+		{Keep: MaxKeep + 1, Now: now}, {Keep: -1, Now: now}, {KeepDays: -5, Now: now},
+	} {
+		s, err := Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := writeRun(t, s, now.AddDate(-3, 0, 0), false)
+		cur := writeRun(t, s, now, false)
+		if _, err := s.Prune(p, cur); err == nil {
+			t.Errorf("Prune(%+v) accepted the policy", p)
+		}
+		if _, err := os.Stat(filepath.Join(s.Dir, old)); err != nil {
+			t.Errorf("Prune(%+v) removed the old run: %v", p, err)
+		}
+	}
+
+	// Within the bounds, a day count of a hundred years keeps a run of
+	// three years ago.
+	s, _ := Open(t.TempDir())
+	old := writeRun(t, s, now.AddDate(-3, 0, 0), false)
+	cur := writeRun(t, s, now, false)
+	if _, err := s.Prune(Policy{KeepDays: MaxKeepDays, Now: now}, cur); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir, old)); err != nil {
+		t.Errorf("keep-days %d removed a run of three years ago", MaxKeepDays)
+	}
+
+	// Not run documents of this tool: kept whatever the policy.
+	s, _ = Open(t.TempDir())
+	cur = writeRun(t, s, now, false)
+	foreign := map[string]string{
+		"20200101T000000Z": "{}",
+		"20200102T000000Z": `{"schema": 1, "tool": "other"}`,
+		"20200103T000000Z": `{"tool": "aadcready", "schema": 1}`,
+		"20200104T000000Z": "not json",
+		"20200106T000000Z": `{"schema": 1, "tool": "aadcready"}`,
+		"20200107T000000Z": `{"schema": 1, "tool": "aadcready", "started": "2020-01-07T00:00:00Z", "hosts": {}}`,
+	}
+	for name, body := range foreign {
+		mustMkdir(t, filepath.Join(s.Dir, name))
+		mustWrite(t, filepath.Join(s.Dir, name, RunFile), body)
+	}
+	// A run.json that is a link to a real run document is not one either.
+	mustMkdir(t, filepath.Join(s.Dir, "20200105T000000Z"))
+	if err := os.Symlink(filepath.Join(s.Dir, cur, RunFile), filepath.Join(s.Dir, "20200105T000000Z", RunFile)); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := s.Prune(Policy{Keep: 1, Now: now}, cur)
+	if err != nil || len(removed) != 0 {
+		t.Fatalf("Prune removed %v (err %v); want nothing", removed, err)
+	}
+	for name := range foreign {
+		if _, err := os.Stat(filepath.Join(s.Dir, name)); err != nil {
+			t.Errorf("%s (run.json %q) was removed", name, foreign[name])
+		}
 	}
 }

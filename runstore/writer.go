@@ -13,6 +13,7 @@ import (
 	"aadcready/diff"
 	"aadcready/report"
 	"aadcready/results"
+	"aadcready/safefile"
 )
 
 // Files of a run folder besides RunFile (docs/runs.md).
@@ -60,7 +61,7 @@ func (s *Store) Create(now time.Time, rescan bool) (*Writer, error) {
 // LogHandler opens the run's scan.log: JSON lines at level. It is written
 // under a temporary name; Save gives it its own.
 func (w *Writer) LogHandler(level slog.Leveler) (slog.Handler, error) {
-	f, err := os.OpenFile(w.pending.Path("."+logFile+".tmp"), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(w.pending.Path("."+logFile+".tmp"), os.O_CREATE|os.O_EXCL|os.O_WRONLY|safefile.NoFollow, atomicfile.FilePerm(0o640))
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,71 @@ func TestRescan(t *testing.T) {
 	notOK, _ := ParseRescan("latest:not-ok")
 	if n := len(notOK.Hosts(run)); n != 3 {
 		t.Errorf("not-ok picked %d hosts, want 3", n)
+	}
+}
+
+// --resume takes over only the newest killed scan, and only when it is
+// newer than the last saved run: killed A, complete B, killed C (nothing
+// finished) never resumes A's stale hosts.
+func TestResumableNewestOnly(t *testing.T) {
+	day := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	killed := func(s *Store, at time.Time, hosts ...string) {
+		t.Helper()
+		dir := filepath.Join(s.Dir, stagingPre+FolderName(at, false)+"-42")
+		mustMkdir(t, dir)
+		var lines string
+		for _, h := range hosts {
+			lines += `{"name":"` + h + `","verdict":"OK"}` + "\n"
+		}
+		if hosts != nil {
+			mustWrite(t, filepath.Join(dir, journalFile), lines)
+		}
+	}
+	tests := []struct {
+		name     string
+		setup    func(s *Store)
+		wantFrom string
+		wantWhy  string
+		hosts    int
+	}{
+		{"nothing", func(s *Store) {}, "", "no killed scan", 0},
+		{"killed after the last run", func(s *Store) {
+			writeRun(t, s, day, false)
+			killed(s, day.Add(time.Hour), "a", "b")
+		}, ".tmp-20261126T030000Z-42", "", 2},
+		{"A, complete B, C with nothing", func(s *Store) {
+			killed(s, day, "a", "b")
+			writeRun(t, s, day.Add(time.Hour), false)
+			killed(s, day.Add(2*time.Hour))
+		}, "", "finished no host", 0},
+		{"A, complete B", func(s *Store) {
+			killed(s, day, "a", "b")
+			writeRun(t, s, day.Add(time.Hour), false)
+		}, "", "not newer than the last saved run 20261126T030000Z", 0},
+		{"the newest of two killed scans", func(s *Store) {
+			killed(s, day.Add(2*time.Hour), "c")
+			killed(s, day.Add(time.Hour), "a", "b")
+		}, ".tmp-20261126T040000Z-42", "", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.setup(s)
+			w, err := s.Create(day.Add(3*time.Hour), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			rs, err := w.Resumable()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs.From != tt.wantFrom || len(rs.Hosts) != tt.hosts || !strings.Contains(rs.Why, tt.wantWhy) {
+				t.Errorf("from %q with %d hosts (why %q), want from %q with %d (why %q)", rs.From, len(rs.Hosts), rs.Why, tt.wantFrom, tt.hosts, tt.wantWhy)
+			}
+		})
 	}
 }

@@ -69,8 +69,6 @@ func Preflight(ctx context.Context, inv *inventory.Inventory, opt Options, comma
 func (s *scan) connect(ctx context.Context, h inventory.Host, command string, onStep func(Step)) (r ConnectResult) {
 	start := time.Now()
 	r = ConnectResult{Host: h.Name, Address: h.DialAddress(), Port: h.Port, Scheme: h.Scheme, Auth: h.Auth}
-	hctx, cancel := context.WithTimeout(ctx, s.opt.HostTimeout)
-	defer cancel()
 	// wsman reports connection steps from its dial goroutine, which may
 	// still run when Run has returned (a deadline mid-dial): steps are
 	// recorded under a lock, and none after this function returns.
@@ -96,12 +94,17 @@ func (s *scan) connect(ctx context.Context, h inventory.Host, command string, on
 		r.DurationMS = time.Since(start).Milliseconds()
 	}()
 
-	if err := resolve(hctx, h.DialAddress(), record); err != nil {
+	// The name lookup has the host deadline of its own; runWithRetries
+	// starts another once the credential guard gives the host its turn.
+	rctx, cancel := context.WithTimeout(ctx, s.opt.HostTimeout)
+	err := resolve(rctx, h.DialAddress(), record)
+	cancel()
+	if err != nil {
 		e := wsman.Classify(err)
 		r.Failure = &results.Failure{Class: string(e.Class), Op: "resolve", Message: clean(e.Message), Hint: e.Hint}
 		return r
 	}
-	res, attempts, err := s.runWithRetries(hctx, h, command, nil, func(step string, d time.Duration, err error) {
+	res, attempts, err := s.runWithRetries(ctx, h, command, nil, func(step string, d time.Duration, err error) {
 		st := Step{Name: step, Duration: d}
 		if err != nil {
 			st.Err = clean(err.Error())

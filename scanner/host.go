@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -18,12 +17,17 @@ import (
 	"aadcready/inventory"
 	"aadcready/probes"
 	"aadcready/results"
+	"aadcready/safefile"
 	"aadcready/wsman"
 )
 
 // maxStderr bounds the probe stderr kept in results: enough to explain a
 // failure, not enough for a hostile host to bloat every report.
 const maxStderr = 4 << 10
+
+// waitedForTurn starts the message of a host the scan ended before the
+// credential guard gave it its turn.
+const waitedForTurn = "the scan ended while this host waited for its turn"
 
 // Failure classes the scanner adds to wsman's.
 const (
@@ -32,6 +36,8 @@ const (
 )
 
 // host scans one host under its own deadline and always returns its result.
+// The deadline starts with the host's own work (runWithRetries), not while
+// it waits for its turn with a credential other hosts are trying.
 func (s *scan) host(ctx context.Context, h inventory.Host) results.Host {
 	start := time.Now()
 	r := results.Host{
@@ -42,9 +48,7 @@ func (s *scan) host(ctx context.Context, h inventory.Host) results.Host {
 		r.Warnings = append(r.Warnings, "TLS certificate verification is disabled for this host (insecure: true)")
 	}
 
-	hctx, cancel := context.WithTimeout(ctx, s.opt.HostTimeout)
-	defer cancel()
-	res, attempts, err := s.runWithRetries(hctx, h, probes.CommandLine(), s.bundle, nil)
+	res, attempts, err := s.runWithRetries(ctx, h, probes.CommandLine(), s.bundle, nil)
 	r.Attempts = attempts
 	if err != nil {
 		s.fail(&r, h, err, res)
@@ -74,10 +78,12 @@ type hostError struct {
 
 func (e *hostError) Error() string { return e.msg }
 
-// runWithRetries runs command (with stdin) on h, retrying what is safe to
-// retry, and returns the failed attempts. The credential guard is held
-// across retries: one host is one logon decision. trace, when set, sees
-// every step of the WinRM exchange.
+// runWithRetries runs command (with stdin) on h under the host deadline,
+// retrying what is safe to retry, and returns the failed attempts. The
+// credential guard is held across retries: one host is one logon decision.
+// The deadline starts once the guard lets the host go: with a dozen hung
+// hosts trying a credential first, the wait is theirs, not this host's.
+// trace, when set, sees every step of the WinRM exchange.
 func (s *scan) runWithRetries(ctx context.Context, h inventory.Host, command string, stdin []byte, trace func(string, time.Duration, error)) (*wsman.Result, []results.Attempt, error) {
 	password, err := s.opt.Password(h.Secret)
 	if err != nil {
@@ -86,7 +92,9 @@ func (s *scan) runWithRetries(ctx context.Context, h inventory.Host, command str
 	credKey := h.Username + " (" + h.Secret.String() + ")"
 	if !s.guard.acquire(ctx, credKey) {
 		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
+			return nil, nil, &hostError{string(wsman.ClassCancelled),
+				waitedForTurn + " (credential " + credKey + " was being tried on other hosts first); it was never contacted",
+				"nothing is wrong with this host as far as the run knows: rescan it (--only RUN:cancelled)"}
 		}
 		return nil, nil, &hostError{classCredentialDisabled,
 			fmt.Sprintf("credential %s was refused by the first %d hosts that tried it; not used again in this run", credKey, s.opt.LockoutThreshold),
@@ -95,6 +103,8 @@ func (s *scan) runWithRetries(ctx context.Context, h inventory.Host, command str
 	// Written from wsman's trace callback, which may run on its goroutines.
 	var authOutcome atomic.Int32
 	defer func() { s.guard.release(credKey, outcome(authOutcome.Load())) }()
+	ctx, cancel := context.WithTimeout(ctx, s.opt.HostTimeout)
+	defer cancel()
 
 	cfg := s.clientConfig(h, password, func(step string, d time.Duration, err error) {
 		// A completed NTLM handshake, or a shell created (Basic has no
@@ -145,12 +155,13 @@ func (s *scan) clientConfig(h inventory.Host, password string, trace func(string
 		Host: h.Name, Address: h.DialAddress(), Port: h.Port, HTTPS: h.HTTPS(), Auth: h.Auth,
 		Username: h.Username, Password: password, AllowUnencrypted: h.AllowUnencrypted,
 		Insecure: h.Insecure, ServerName: h.ServerName, MaxEnvelopeKB: h.MaxEnvelopeKB,
-		Logger: s.opt.Logger.With("host", h.Name), Trace: trace,
+		Logger: s.opt.Logger, Trace: trace, // wsman adds the host to its lines
 	}
 	if h.CAFile != "" {
 		// Read per host: inventories are validated up front, so an error
-		// here is a file that changed under us; wsman reports it.
-		cfg.CAPEM, _ = os.ReadFile(h.CAFile)
+		// here is a file that changed under us (into a pipe, say, which
+		// safefile refuses rather than wait on); wsman reports it.
+		cfg.CAPEM, _ = safefile.Read(context.Background(), h.CAFile, safefile.MaxSmall)
 	}
 	if s.opt.Transport != nil {
 		s.opt.Transport(&cfg)
@@ -313,6 +324,13 @@ func (s *scan) collect(r *results.Host, h inventory.Host, res *wsman.Result) *fa
 		r.ProbeProblems = append(r.ProbeProblems, fmt.Sprintf("powershell.exe exited with code %d", res.ExitCode))
 	}
 	r.Stderr = truncate(wsman.DecodeCLIXML(res.Stderr), maxStderr)
+	if diag.NoBundle {
+		// The bundle never started: say why, from PowerShell's own error.
+		why := probes.NoBundleReason(r.Stderr, res.ExitCode)
+		for name := range set.Probes {
+			set.Probes[name] = facts.ProbeStatus{Status: facts.ProbeMalformed, Reason: why}
+		}
+	}
 	return set
 }
 
@@ -323,18 +341,19 @@ func (s *scan) evaluate(r *results.Host, set *facts.Set) {
 	}
 	ev := s.opt.Catalog.Evaluate(set, catalog.Options{AsOf: s.opt.AsOf, Waivers: waivers})
 	r.Facts = set
-	r.Checks = ev.Checks
-	r.Verdict = ev.Verdict
-	r.Score = ev.Score
-	r.Blocking = ev.Blocking
-	r.Reason = ev.Reason
-	r.NextStep = ev.NextStep
+	r.SetEvaluation(ev)
 }
 
-func (s *scan) cancelled(h inventory.Host) results.Host {
+// cancelled is the result of a host the interrupt cut short or never let
+// start; why, when it is a cancelled host's own failure (one that waited
+// for its turn says it was never contacted), is kept.
+func (s *scan) cancelled(h inventory.Host, why *results.Failure) results.Host {
 	r := results.Host{
 		Name: h.Name, Address: h.Address, Port: h.Port, Scheme: h.Scheme, Auth: h.Auth, Group: h.Group, Tags: h.Tags,
 		Failure: &results.Failure{Class: string(wsman.ClassCancelled), Message: "the scan was interrupted before this host finished", Hint: "rerun the scan for this host"},
+	}
+	if why != nil && strings.HasPrefix(why.Message, waitedForTurn) {
+		r.Failure.Message, r.Failure.Hint = why.Message, why.Hint
 	}
 	s.evaluate(&r, unknownFacts(r.Failure.Message))
 	return r

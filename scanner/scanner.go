@@ -111,7 +111,7 @@ func Scan(ctx context.Context, inv *inventory.Inventory, opt Options) *results.R
 		run.Interrupted = true
 		for i, h := range inv.Hosts {
 			if r := run.Hosts[i]; r.Name == "" || (r.Failure != nil && r.Failure.Class == string(wsman.ClassCancelled)) {
-				run.Hosts[i] = s.cancelled(h)
+				run.Hosts[i] = s.cancelled(h, r.Failure)
 			}
 		}
 	}

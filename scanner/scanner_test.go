@@ -1,10 +1,14 @@
 package scanner
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,7 +119,7 @@ func TestScanMixedFleet(t *testing.T) {
 	// One probe that throws loses only its own facts: the TLS checks become
 	// could-not-check with the probe's reason, the rest are judged.
 	th := hosts["tls-throws"]
-	for _, id := range []string{"tls12-dotnet", "tls12-schannel"} {
+	for _, id := range []string{"tls12-dotnet-auto-upgrade", "tls12-schannel"} {
 		if st := checkStatus(th, id); st != catalog.StatusCouldNotCheck {
 			t.Errorf("tls-throws: %s = %s, want could_not_check", id, st)
 		}
@@ -242,4 +246,110 @@ hosts:
 	if ps := h.Facts.Probes["adsync"]; ps.Status != facts.ProbeMissing || !strings.Contains(ps.Reason, "cut short") {
 		t.Errorf("adsync probe %+v, want missing with the reason the output was cut short", ps)
 	}
+}
+
+// Hosts held back by the credential guard behind hung hosts get their
+// whole deadline once their turn comes: the wait is not theirs. (It once
+// made healthy hosts UNREACHABLE "not finished within the host deadline"
+// after 0 requests.)
+func TestGuardWaitIsNotTheHostsTime(t *testing.T) {
+	inv, _ := startFleet(t, `
+users: [{username: 'CONTOSO\svc-scan', password: Scanner-Test-Pw-1}]
+hosts:
+  - {name: hung1, address: 127.0.81.80, behavior: hang}
+  - {name: hung2, address: 127.0.81.81, behavior: hang}
+  - {name: hung3, address: 127.0.81.82, behavior: hang}
+  - {name: hung4, address: 127.0.81.83, behavior: hang}
+  - {name: ok1, address: 127.0.81.84, profile: ws2019-v2-current}
+  - {name: ok2, address: 127.0.81.85, profile: ws2019-v2-current}
+`)
+	opt := options(t)
+	opt.Concurrency = len(inv.Hosts)
+	opt.LockoutThreshold = 2
+	opt.Retries = -1
+	opt.HostTimeout = 1500 * time.Millisecond
+	// The hung hosts go first: each holds one of the two turns until its
+	// deadline, so the healthy ones wait two deadlines for theirs.
+	run := Scan(context.Background(), inv, opt)
+	hosts := byName(run)
+	for _, n := range []string{"hung1", "hung2", "hung3", "hung4"} {
+		if f := hosts[n].Failure; f == nil || f.Class != string(wsman.ClassDeadline) {
+			t.Errorf("%s: failure %+v, want the host deadline", n, f)
+		}
+	}
+	for _, n := range []string{"ok1", "ok2"} {
+		if h := hosts[n]; h.Verdict != catalog.VerdictOK {
+			t.Errorf("%s: %s %+v, want OK", n, h.Verdict, h.Failure)
+		}
+	}
+}
+
+// A host still waiting for its turn when the scan is interrupted says it
+// was never contacted, and is cancelled (rescanned with :cancelled).
+func TestGuardWaitInterrupted(t *testing.T) {
+	inv, _ := startFleet(t, `
+users: [{username: 'CONTOSO\svc-scan', password: Scanner-Test-Pw-1}]
+hosts:
+  - {name: hung1, address: 127.0.81.90, behavior: hang}
+  - {name: hung2, address: 127.0.81.91, behavior: hang}
+`)
+	opt := options(t)
+	opt.Concurrency = 2
+	opt.LockoutThreshold = 1
+	opt.HostTimeout = time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(time.Second, cancel) // the operator's Ctrl-C
+	run := Scan(ctx, inv, opt)
+	never := 0
+	for _, h := range run.Hosts {
+		if !h.Cancelled() {
+			t.Errorf("%s: %+v, want cancelled", h.Name, h.Failure)
+		}
+		if h.Failure != nil && strings.Contains(h.Failure.Message, "never contacted") && h.Requests == 0 {
+			never++
+		}
+	}
+	if never != 1 {
+		t.Errorf("%d hosts say they were never contacted, want 1 (the one waiting for its turn): %+v", never, run.Hosts)
+	}
+}
+
+// Every line of a JSON debug log names its host once: the scanner leaves
+// the key to wsman, which adds it to its own lines.
+func TestDebugLogNamesTheHostOnce(t *testing.T) {
+	inv, _ := startFleet(t, `
+users: [{username: 'CONTOSO\svc-scan', password: Scanner-Test-Pw-1}]
+hosts:
+  - {name: aadc-log, address: 127.0.81.95, profile: ws2019-v2-current}
+`)
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	opt := options(t)
+	opt.Logger = slog.New(slog.NewJSONHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	Scan(context.Background(), inv, opt)
+	mu.Lock()
+	defer mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	withHost := 0
+	for _, line := range lines {
+		if n := strings.Count(line, `"host":`); n > 1 {
+			t.Errorf("host named %d times: %s", n, line)
+		} else if n == 1 {
+			withHost++
+		}
+	}
+	if withHost < 2 {
+		t.Errorf("only %d of %d debug lines name the host: the test saw no wsman lines", withHost, len(lines))
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

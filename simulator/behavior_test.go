@@ -97,25 +97,12 @@ func TestSlow(t *testing.T) {
 	}
 }
 
-// TestConstrainedLanguage: the language mode shows in the facts and blocks
-// the .NET call behind the wizard version.
-func TestConstrainedLanguage(t *testing.T) {
-	s := startHosts(t, Host{Name: "clm", LanguageMode: "ConstrainedLanguage"})
-	r := client(t, s, "clm", false).run(probes.CommandLine(), []byte(probes.Bundle()))
-	set, _ := probes.Parse(r.stdout, probes.BundleID())
-	if mode, _ := set.Get("ps.language_mode").Str(); mode != "ConstrainedLanguage" {
-		t.Errorf("language mode %q", mode)
-	}
-	if f := set.Get("aadc.wizard_version"); f.Status != facts.StatusError || !strings.Contains(f.Reason, "language mode") {
-		t.Errorf("wizard version %+v", f)
-	}
-}
-
 func TestDescribe(t *testing.T) {
 	s := startHosts(t,
 		Host{Name: "plain"},
 		Host{Name: "busy", HTTPS: true, Basic: true, AllowUnencrypted: true, Latency: time.Second, Faults: []Fault{{Op: OpCreate, Code: 5}},
-			FailProbes: map[string]string{"os": "x"}, Profile: "ws2012r2-v1", TLSCert: TLSCertExpired, NoiseOutput: 4096},
+			FailProbes: map[string]string{"os": "x"}, Profile: "ws2012r2-v1", TLSCert: TLSCertExpired, NoiseOutput: 4096,
+			LanguageMode: "ConstrainedLanguage", ProcessArch: arch32on64, UnreadableKeys: []string{localDBVersionKey}},
 	)
 	var b strings.Builder
 	if err := s.Describe(&b); err != nil {
@@ -124,7 +111,8 @@ func TestDescribe(t *testing.T) {
 	out := b.String()
 	addr, httpsAddr := s.Endpoint("busy")
 	for _, want := range []string{"HOST", "plain", "NTLM, sealed on HTTP", "busy", addr, httpsAddr, "NTLM+Basic, unencrypted allowed",
-		"ws2012r2-v1", "latency 1s", "1 fault(s)", "fails os", "envelope 150 KB", "certificate expired", "4096 bytes of noise"} {
+		"ws2012r2-v1", "latency 1s", "1 fault(s)", "fails os", "envelope 150 KB", "certificate expired", "4096 bytes of noise",
+		"ConstrainedLanguage", "32-bit PowerShell", "1 registry fault(s)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}

@@ -58,6 +58,15 @@ func notes(h *Host) string {
 	if h.NoiseOutput > 0 {
 		n = append(n, fmt.Sprintf("%d bytes of noise", h.NoiseOutput))
 	}
+	if h.LanguageMode == "ConstrainedLanguage" {
+		n = append(n, "ConstrainedLanguage")
+	}
+	if h.ProcessArch == arch32on64 {
+		n = append(n, "32-bit PowerShell")
+	}
+	if k := len(h.CorruptValues) + len(h.UnreadableKeys); k > 0 {
+		n = append(n, fmt.Sprintf("%d registry fault(s)", k))
+	}
 	if h.MaxEnvelopeKB != defaultMaxEnvelopeKB {
 		n = append(n, fmt.Sprintf("envelope %d KB", h.MaxEnvelopeKB))
 	}

@@ -77,8 +77,18 @@ type Host struct {
 	// before the probes' output (a module dumping a huge warning).
 	NoiseOutput int
 	// LanguageMode is PowerShell's language mode: FullLanguage (default) or
-	// ConstrainedLanguage.
+	// ConstrainedLanguage, where the host refuses what the language-mode
+	// checker (probes.CheckConstrained) finds in the scripts it receives.
 	LanguageMode string
+	// CorruptValues are registry values that throw when read (an 8-byte
+	// REG_DWORD); UnreadableKeys are keys the account may not open. Each
+	// costs the facts read from it (registry.go).
+	CorruptValues  []RegValue
+	UnreadableKeys []string
+	// ProcessArch is what the probes' PowerShell reports as ps.process_arch:
+	// AMD64 (default) or "x86 on AMD64", a 32-bit PowerShell, which reports
+	// every HKLM\SOFTWARE fact unknown.
+	ProcessArch string
 }
 
 // User is an account on a simulated host.
@@ -193,6 +203,8 @@ func (f *Fleet) clone() *Fleet {
 		h.Users = slices.Clone(h.Users)
 		h.Faults = slices.Clone(h.Faults)
 		h.OmitProbes = slices.Clone(h.OmitProbes)
+		h.CorruptValues = slices.Clone(h.CorruptValues)
+		h.UnreadableKeys = slices.Clone(h.UnreadableKeys)
 		h.Facts = maps.Clone(h.Facts)
 		h.FailProbes = maps.Clone(h.FailProbes)
 		c.Hosts[i] = h

@@ -62,6 +62,9 @@ func (h *Host) resolveDefaults() {
 	if h.LanguageMode == "" {
 		h.LanguageMode = "FullLanguage"
 	}
+	if h.ProcessArch == "" {
+		h.ProcessArch = arch64
+	}
 	if h.TLSCert == "" {
 		h.TLSCert = TLSCertCA
 	}
@@ -161,6 +164,21 @@ func (h *Host) problems() []problem {
 	}
 	if !slices.Contains(languageModes, h.LanguageMode) {
 		add("language_mode", "%q is not one of %s", h.LanguageMode, strings.Join(languageModes, ", "))
+	}
+	for _, cv := range h.CorruptValues {
+		if cv.Value == "" {
+			add("corrupt_values", "key %q: give the value's name (value:)", cv.Key)
+		} else if err := checkRegFault(cv.Key, cv.Value); err != nil {
+			add("corrupt_values", "%v", err)
+		}
+	}
+	if h.ProcessArch != arch64 && h.ProcessArch != arch32on64 {
+		add("process_arch", "%q is not %s or %s", h.ProcessArch, arch64, arch32on64)
+	}
+	for _, k := range h.UnreadableKeys {
+		if err := checkRegFault(k, ""); err != nil {
+			add("unreadable_keys", "%v", err)
+		}
 	}
 	return out
 }

@@ -50,6 +50,14 @@ type hostSpec struct {
 	HangAfterProbe   string            `yaml:"hang_after_probe"`
 	NoiseOutput      int               `yaml:"noise_output"`
 	LanguageMode     string            `yaml:"language_mode"`
+	CorruptValues    []regValueSpec    `yaml:"corrupt_values"`
+	UnreadableKeys   []string          `yaml:"unreadable_keys"`
+	ProcessArch      string            `yaml:"process_arch"`
+}
+
+type regValueSpec struct {
+	Key   string `yaml:"key"`
+	Value string `yaml:"value"`
 }
 
 type faultSpec struct {
@@ -186,6 +194,11 @@ func (hs *hostSpec) host(fleetUsers []userSpec) Host {
 		NoiseOutput:      hs.NoiseOutput,
 		LanguageMode:     hs.LanguageMode,
 		TLSCert:          TLSCert(hs.TLSCert),
+		UnreadableKeys:   hs.UnreadableKeys,
+		ProcessArch:      hs.ProcessArch,
+	}
+	for _, cv := range hs.CorruptValues {
+		h.CorruptValues = append(h.CorruptValues, RegValue{Key: cv.Key, Value: cv.Value})
 	}
 	if hs.Port != nil {
 		h.Port = *hs.Port

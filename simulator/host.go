@@ -128,9 +128,6 @@ func (h *hostState) certificate() (*tls.Certificate, error) {
 	return h.cert, h.certErr
 }
 
-// clmBlocked is what a .NET method call prints in ConstrainedLanguage.
-const clmBlocked = "Cannot invoke method. Method invocation is supported only on core types in this language mode."
-
 // factSet is what the probes read on this host: the profile, then what the
 // host itself determines, then the fleet file's overrides.
 func (h *hostState) factSet() *facts.Set {
@@ -138,12 +135,12 @@ func (h *hostState) factSet() *facts.Set {
 	maps.Copy(set.Facts, h.profile.facts)
 	set.Facts["host.name"] = facts.Fact{Status: facts.StatusOK, Value: h.cfg.Name}
 	set.Facts["ps.language_mode"] = facts.Fact{Status: facts.StatusOK, Value: h.cfg.LanguageMode}
-	if h.cfg.LanguageMode != "FullLanguage" {
-		// The wizard version comes from [Diagnostics.FileVersionInfo], a
-		// .NET call ConstrainedLanguage blocks.
-		if f := set.Facts["aadc.wizard_version"]; f.Status == facts.StatusOK {
-			set.Facts["aadc.wizard_version"] = facts.Fact{Status: facts.StatusError, Reason: clmBlocked}
-		}
+	h.applyRegFaults(set)
+	if h.cfg.ProcessArch != "" {
+		set.Facts["ps.process_arch"] = facts.Fact{Status: facts.StatusOK, Value: h.cfg.ProcessArch}
+	}
+	if h.cfg.ProcessArch == arch32on64 {
+		applyWow64(set)
 	}
 	maps.Copy(set.Facts, h.cfg.Facts)
 	return set

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -67,9 +68,16 @@ loop:
 		if err != nil {
 			return exited("", "Cannot process the command because the value specified with -EncodedCommand is not properly encoded. The value must be Base64 encoded.\r\n", 1)
 		}
-		if strings.TrimSpace(script) == strings.TrimSpace(probes.Bootstrap()) {
+		if readsInput(script) {
+			// A bootstrap: it runs what arrives on stdin, if this
+			// host's language mode lets the bootstrap itself run.
 			ps.readsStdin = true
-			ps.run = func(stdin []byte) output { return h.runScript(string(stdin)) }
+			ps.run = func(stdin []byte) output {
+				if out, refused := h.constrained(script, nil); refused {
+					return out
+				}
+				return h.runScript(string(stdin))
+			}
 		} else {
 			ps.run = func([]byte) output { return h.runScript(script) }
 		}
@@ -113,6 +121,12 @@ func decodeEncodedCommand(s string) (string, error) {
 	return string(utf16.Decode(u)), nil
 }
 
+// readsInput says whether a script reads stdin through $input, as the
+// bootstrap does (this one or an older one).
+func readsInput(script string) bool {
+	return strings.Contains(strings.ToLower(script), "$input")
+}
+
 // runScript is what PowerShell prints for a script: the probes' output for
 // the probe bundle, an error for anything else.
 func (h *hostState) runScript(script string) output {
@@ -126,19 +140,36 @@ func (h *hostState) runScript(script string) output {
 	if h.cfg.Behavior == BehaviorGarbage {
 		return output{stdout: junk(h.cfg.Name)}
 	}
+	fail := h.cfg.FailProbes
+	if h.cfg.LanguageMode == "ConstrainedLanguage" {
+		probeFails := map[string]string{}
+		if out, refused := h.constrained(script, probeFails); refused {
+			return out
+		}
+		if len(probeFails) > 0 {
+			fail = maps.Clone(fail)
+			if fail == nil {
+				fail = map[string]string{}
+			}
+			maps.Copy(fail, probeFails)
+		}
+	}
 	omit := slices.Clone(h.cfg.OmitProbes)
 	for _, p := range facts.Probes() {
 		if !slices.Contains(names, p) {
 			omit = append(omit, p) // a probe the bundle did not bring cannot run
 		}
 	}
-	opt := probes.RenderOptions{Fail: h.cfg.FailProbes, Omit: omit, Truncate: h.cfg.TruncateOutput}
+	opt := probes.RenderOptions{Fail: fail, Omit: omit, Truncate: h.cfg.TruncateOutput}
 	set := h.factSet()
 	var out output
 	if h.cfg.Behavior == BehaviorHostile {
 		opt.Raw, out.stderr = plantHostile(set)
 	}
 	out.stdout = probes.Render(set, id, opt)
+	if h.cfg.LanguageMode == "ConstrainedLanguage" {
+		out.stdout = viaWriteOutput(out.stdout)
+	}
 	if h.cfg.NoiseOutput > 0 {
 		out.stdout = append(noise(h.cfg.NoiseOutput), out.stdout...)
 	}
@@ -165,7 +196,8 @@ func noise(n int) []byte {
 
 // plantHostile makes a host's report hostile, as a compromised server's
 // could be: a spreadsheet formula (os.caption, a CSV column), markup,
-// terminal escapes in a value, all three in an error reason (of a
+// terminal escapes in a value, all three and a bidi override and a C1
+// control in an error reason (of a
 // blocker's fact, so it becomes the verdict's reason), a lone UTF-16 surrogate (what PowerShell prints for a
 // broken registry string; the parser makes it U+FFFD) and stderr bytes that
 // are not UTF-8. It returns the raw records and stderr to plant.
@@ -174,7 +206,7 @@ func plantHostile(set *facts.Set) (raw map[string]string, stderr []byte) {
 	set.Facts["os.caption"] = ok(`=HYPERLINK("http://attacker.example/","Microsoft Windows Server 2019 Datacenter")`)
 	set.Facts["adsync.service_account"] = ok(`<script>alert(document.domain)</script>`)
 	set.Facts["hw.system_drive"] = ok("\x1b[2J\x1b[31mC:")
-	set.Facts["dotnet.release"] = facts.Fact{Status: facts.StatusError, Reason: "\x1b[2J\x1b]0;pwned\x07=cmd|' /C calc'!A0 <script>alert(document.domain)</script> Access is denied"}
+	set.Facts["dotnet.release"] = facts.Fact{Status: facts.StatusError, Reason: "\x1b[2J\x1b]0;pwned\x07=cmd|' /C calc'!A0 <script>alert(document.domain)</script> \u202edenied si sseccA\u202c \u009b31m"}
 	raw = map[string]string{"adsync.install_location": `C:\\Program Files\\Microsoft Azure AD Sync\\\uD800`}
 	return raw, []byte("\xff\xfe\x1b[2JWARNING: \xc3\x28 is not UTF-8\r\n")
 }
@@ -203,14 +235,23 @@ func unknownScript(script string) output {
 	if word == "" {
 		return output{}
 	}
-	lines := []string{
-		word + " : The term '" + word + "' is not recognized as the name of a cmdlet, function, script file, or operable program. " +
+	return output{stderr: errorRecord(
+		word+" : The term '"+word+"' is not recognized as the name of a cmdlet, function, script file, or operable program. "+
 			"Check the spelling of the name, or if a path was included, verify that the path is correct and try again.",
-		"At line:1 char:1",
-		"+ " + truncate(first, 80),
-		"+ " + strings.Repeat("~", min(len(word), 80)),
-		"    + CategoryInfo          : ObjectNotFound: (" + word + ":String) [], CommandNotFoundException",
-		"    + FullyQualifiedErrorId : CommandNotFoundException",
+		1, 1, first, len(word), "ObjectNotFound: ("+word+":String) [], CommandNotFoundException", "CommandNotFoundException"), code: 1}
+}
+
+// errorRecord is an error record as a redirected powershell.exe writes it
+// to stderr: CLIXML, with the position (line and column, 1-based), the
+// source line underlined for width characters, category and error id.
+func errorRecord(msg string, line, col int, source string, width int, category, id string) []byte {
+	lines := []string{
+		msg,
+		fmt.Sprintf("At line:%d char:%d", line, col),
+		"+ " + truncate(source, 80),
+		"+ " + strings.Repeat(" ", min(col-1, 80)) + strings.Repeat("~", max(1, min(width, 80))),
+		"    + CategoryInfo          : " + category,
+		"    + FullyQualifiedErrorId : " + id,
 		" ",
 	}
 	var b strings.Builder
@@ -221,7 +262,7 @@ func unknownScript(script string) output {
 		b.WriteString(`_x000D__x000A_</S>`)
 	}
 	b.WriteString("</Objs>")
-	return output{stderr: []byte(b.String()), code: 1}
+	return []byte(b.String())
 }
 
 func truncate(s string, n int) string {

@@ -14,9 +14,9 @@
 package waivers
 
 import (
+	"context"
 	"fmt"
-	"io"
-	"os"
+
 	"path"
 	"slices"
 	"strconv"
@@ -26,6 +26,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"aadcready/catalog"
+	"aadcready/safefile"
 	"aadcready/yamlloc"
 )
 
@@ -81,22 +82,13 @@ func (s *Set) Unmatched(hosts []string) []Waiver {
 	return out
 }
 
-// maxFileSize bounds what Load reads: a waiver list is a few kilobytes.
-const maxFileSize = 4 << 20
-
-// Load reads and checks the waiver file at path against cat.
+// Load reads and checks the waiver file at path against cat. The file must
+// be a regular file of at most safefile.MaxSmall bytes (a waiver list is a
+// few kilobytes).
 func Load(path string, cat *catalog.Catalog) (*Set, error) {
-	f, err := os.Open(path)
+	data, err := safefile.Read(context.Background(), path, safefile.MaxSmall)
 	if err != nil {
 		return nil, fmt.Errorf("waivers: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("waivers: %w", err)
-	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB; is this the waiver file?", path, maxFileSize>>20)
 	}
 	return Parse(path, data, cat)
 }
@@ -170,7 +162,7 @@ func (p *parser) waiver(index int, n *yaml.Node) (Waiver, bool) {
 		key := k.Value
 		switch {
 		case !slices.Contains(fields, key):
-			p.add(k.Line, index, "", fmt.Sprintf("unknown key %q; valid keys: %s", key, strings.Join(fields, ", ")))
+			p.add(k.Line, index, "", fmt.Sprintf("unknown key %s; valid keys: %s", yamlloc.Quote(key), strings.Join(fields, ", ")))
 		case values[key] != nil:
 			p.add(k.Line, index, key, fmt.Sprintf("given twice (first on line %d)", values[key].Line))
 		case v.Kind != yaml.ScalarNode:
@@ -200,13 +192,15 @@ func (p *parser) waiver(index int, n *yaml.Node) (Waiver, bool) {
 	}
 	if id, line, ok := text("check"); ok {
 		if !p.known[id] {
-			p.add(line, index, "check", fmt.Sprintf("unknown check %q; aadcready checks lists the catalog's checks", id))
+			p.add(line, index, "check", fmt.Sprintf("unknown check %s; aadcready checks lists the catalog's checks", yamlloc.Quote(id)))
 		}
 		w.Check = id
 	}
 	if pattern, line, ok := text("host"); ok {
 		if _, err := path.Match(pattern, ""); err != nil {
-			p.add(line, index, "host", fmt.Sprintf("%q is not a valid pattern (use * and ? as wildcards, [abc] for a set)", pattern))
+			p.add(line, index, "host", fmt.Sprintf("%s is not a valid pattern (use * and ? as wildcards, [abc] for a set)", yamlloc.Quote(pattern)))
+		} else if len(pattern) > maxPattern {
+			p.add(line, index, "host", fmt.Sprintf("%s is longer than %d characters: it matches no host name", yamlloc.Quote(pattern), maxPattern))
 		}
 		w.Host = pattern
 	}
@@ -219,7 +213,7 @@ func (p *parser) waiver(index int, n *yaml.Node) (Waiver, bool) {
 	if s, line, ok := text("expires"); ok {
 		d, err := time.Parse(time.DateOnly, s)
 		if err != nil {
-			p.add(line, index, "expires", fmt.Sprintf("%q is not a date YYYY-MM-DD", s))
+			p.add(line, index, "expires", fmt.Sprintf("%s is not a date YYYY-MM-DD", yamlloc.Quote(s)))
 		}
 		w.Expires = d
 	}
@@ -233,5 +227,9 @@ func kindName(n *yaml.Node) string {
 	case yaml.MappingNode:
 		return "a mapping"
 	}
-	return fmt.Sprintf("%q", n.Value)
+	return yamlloc.Quote(n.Value)
 }
+
+// maxPattern is the longest host pattern: a DNS name has at most 253
+// characters, and a pattern a few more for its wildcards.
+const maxPattern = 300

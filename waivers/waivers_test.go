@@ -150,3 +150,22 @@ func TestParseEmptyAndUTF16(t *testing.T) {
 		t.Errorf("UTF-16 file: %v, %v", set, err)
 	}
 }
+
+// A huge value is echoed cut short, and a host pattern no host name could
+// match is refused: a bad waiver file never floods the terminal or the log.
+func TestParseHugeValues(t *testing.T) {
+	long := strings.Repeat("x", 200000)
+	doc := "- check: " + long + "\n  host: " + long + "\n  justification: j\n  approved_by: a\n  expires: " + long + "\n"
+	_, err := Parse("w.yaml", []byte(doc), loadCatalog(t))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"w.yaml:1: waiver 1: check: unknown check", "w.yaml:2: waiver 1: host:", "longer than 300 characters", "w.yaml:5: waiver 1: expires:", "(200000 bytes)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q", want)
+		}
+	}
+	if len(err.Error()) > 1000 {
+		t.Errorf("error of %d bytes", len(err.Error()))
+	}
+}

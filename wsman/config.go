@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -128,7 +129,9 @@ func (cfg Config) settings() (*settings, error) {
 		scheme = "https"
 	}
 	port := strconv.Itoa(s.Port)
-	s.endpoint = scheme + "://" + net.JoinHostPort(s.Host, port) + "/wsman"
+	// url.URL writes the % of an IPv6 zone (fe80::1%eth0) as %25, which
+	// an HTTP client requires.
+	s.endpoint = (&url.URL{Scheme: scheme, Host: net.JoinHostPort(s.Host, port), Path: "/wsman"}).String()
 	s.dialAddr = net.JoinHostPort(s.Address, port)
 	return s, nil
 }

@@ -2,6 +2,7 @@ package wsman
 
 import (
 	"errors"
+	"net/url"
 	"runtime"
 	"strings"
 	"testing"
@@ -32,6 +33,14 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if s.endpoint != "https://[fe80::1]:5986/wsman" || s.dialAddr != "10.0.0.5:5986" || s.serverName != "fe80::1" {
 		t.Errorf("endpoint %s dial %s server name %s", s.endpoint, s.dialAddr, s.serverName)
+	}
+	// A zoned address: the zone's % is written %25 and the URL parses.
+	s, err = Config{Host: "fe80::1%eth0", Auth: "basic", HTTPS: true, Username: "u@corp.example"}.settings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := url.Parse(s.endpoint); s.endpoint != "https://[fe80::1%25eth0]:5986/wsman" || err != nil || u.Hostname() != "fe80::1%eth0" {
+		t.Errorf("zoned endpoint %s: %v", s.endpoint, err)
 	}
 	if u := splitUser("u@corp.example"); u != (ntlmUser{name: "u@corp.example"}) {
 		t.Errorf("UPN split as %+v", u)

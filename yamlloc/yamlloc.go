@@ -65,16 +65,24 @@ func (l *List) Add(line int, scope, field, msg string) {
 // Len is the number of problems recorded.
 func (l *List) Len() int { return len(l.errs) }
 
+// MaxProblems is how many problems of one file a message lists: a file of
+// a million bad lines must not produce a message of a million lines.
+const MaxProblems = 100
+
 // Err joins the problems, one per line, in line order (problems on the same
-// line, or with none, in the order they were found); nil when there are none.
+// line, or with none, in the order they were found), the first MaxProblems
+// of them and a count of the rest; nil when there are none.
 func (l *List) Err() error {
 	if len(l.errs) == 0 {
 		return nil
 	}
 	slices.SortStableFunc(l.errs, func(a, b Error) int { return cmp.Compare(a.Line, b.Line) })
-	errs := make([]error, len(l.errs))
-	for i, e := range l.errs {
-		errs[i] = e
+	errs := make([]error, 0, min(len(l.errs), MaxProblems+1))
+	for _, e := range l.errs[:min(len(l.errs), MaxProblems)] {
+		errs = append(errs, e)
+	}
+	if more := len(l.errs) - MaxProblems; more > 0 {
+		errs = append(errs, fmt.Errorf("%s: %d more problems not shown; fix these first", l.File, more))
 	}
 	return errors.Join(errs...)
 }
@@ -183,4 +191,62 @@ func unlocatedLine(msg string, data []byte) int {
 func yamlChar(r rune) bool {
 	return r == '\t' || r == '\n' || r == '\r' || 0x20 <= r && r <= 0x7E || r == 0x85 ||
 		0xA0 <= r && r <= 0xD7FF || 0xE000 <= r && r <= 0xFFFD || 0x10000 <= r && r <= 0x10FFFF
+}
+
+// Suggest returns " (did you mean X?)" for the entry of valid closest to
+// key when it is a likely misspelling (at most a third of its letters
+// differ), else "".
+func Suggest(key string, valid []string) string {
+	best, bestDist := "", len(key)/3+1
+	for _, v := range valid {
+		if d := editDistance(strings.ToLower(key), strings.ToLower(v)); d < bestDist {
+			best, bestDist = v, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+// editDistance is the Levenshtein distance of a and b, by bytes: keys are
+// ASCII names.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 { // not a misspelling of a key
+		return max(len(a), len(b))
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// MaxEcho is how much of a bad value a message shows: enough to find it,
+// never a 10 MB line repeated into the terminal and the log.
+const MaxEcho = 80
+
+// Quote quotes a value for a message, cut to MaxEcho bytes (at a character
+// boundary) with its full length said.
+func Quote(s string) string {
+	if len(s) <= MaxEcho {
+		return strconv.Quote(s)
+	}
+	cut := MaxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(s[:cut]), len(s))
 }

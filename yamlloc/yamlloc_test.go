@@ -76,3 +76,18 @@ func TestDocument(t *testing.T) {
 		t.Errorf("alias b resolves to %v", b)
 	}
 }
+
+func TestSuggest(t *testing.T) {
+	valid := []string{"concurrency", "host-timeout", "keep-days", "retries"}
+	for key, want := range map[string]string{
+		"concurency":   " (did you mean concurrency?)",
+		"host_timeout": " (did you mean host-timeout?)",
+		"Retries":      " (did you mean retries?)",
+		"password":     "",
+		"x":            "",
+	} {
+		if got := Suggest(key, valid); got != want {
+			t.Errorf("Suggest(%q) = %q, want %q", key, got, want)
+		}
+	}
+}

@@ -75,7 +75,7 @@ func runConnect(cmd *cobra.Command, args []string) error {
 		v.Set("hosts", []string{host})
 	}
 	if path := v.GetString("inventory"); path != "" {
-		full, err := inventory.Load(path)
+		full, err := inventory.LoadContext(cmd.Context(), path)
 		if err != nil {
 			return usageError{err}
 		}
@@ -87,7 +87,7 @@ func runConnect(cmd *cobra.Command, args []string) error {
 			}
 		}
 	} else {
-		if inv, err = loadTargets(v); err != nil {
+		if inv, err = loadTargets(cmd.Context(), v); err != nil {
 			return err
 		}
 	}
@@ -125,13 +125,14 @@ func runConnect(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	rs := scanner.Preflight(cmd.Context(), inv, opt, command)
-	if err := report.WriteConnectTable(out, rs); err != nil {
-		return err
-	}
+	// The file first: a closed stdout costs the table, not the results.
+	var csvErr error
 	if path := v.GetString("csv"); path != "" {
-		if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return report.WriteConnectCSV(w, rs) }); err != nil {
-			return err
-		}
+		csvErr = atomicfile.Write(path, 0o644, func(w io.Writer) error { return report.WriteConnectCSV(w, rs) })
+	}
+	printTable(cmd.ErrOrStderr(), func() error { return report.WriteConnectTable(out, rs) })
+	if csvErr != nil {
+		return outputError{fmt.Errorf("--csv: %w", csvErr)}
 	}
 	for _, r := range rs {
 		if !r.OK {

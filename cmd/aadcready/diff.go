@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -21,7 +23,7 @@ checks newly failing or newly passing on each host, hosts added to or gone from 
 inventory, and hosts that became unreachable. A RUN is a run folder, DIR/latest, "latest"
 (or a run folder name) with --out DIR, or the path of a run.json.
 
-Verdicts are ranked OK < UPGRADE < FIX_THEN_UPGRADE < MIGRATE; moving to or from
+Verdicts are ranked OK < FIX < UPGRADE < FIX_THEN_UPGRADE < MIGRATE; moving to or from
 INCOMPLETE, UNREACHABLE or NOT_INSTALLED is a change, neither better nor worse (the host
 got no readiness answer). Details: docs/runs.md.
 
@@ -62,31 +64,36 @@ func runDiff(cmd *cobra.Command, args []string) error {
 
 	stdout := cmd.OutOrStdout()
 	csvPath, jsonPath := v.GetString("csv"), v.GetString("json")
+	// Files first, each on its own; then stdout (the table, or a file
+	// written to "-"), whose failure costs only what it would have shown.
+	outs := []struct {
+		flag, path string
+		fill       func(io.Writer) error
+	}{
+		{"csv", csvPath, func(w io.Writer) error { return report.WriteDiffCSV(w, res) }},
+		{"json", jsonPath, func(w io.Writer) error { return res.WriteJSON(w) }},
+	}
+	var errs []error
+	for _, o := range outs {
+		if o.path != "" && o.path != "-" {
+			if err := atomicfile.Write(o.path, 0o644, o.fill); err != nil {
+				errs = append(errs, fmt.Errorf("--%s: %w", o.flag, err))
+			}
+		}
+	}
+	for _, o := range outs {
+		if o.path == "-" {
+			printTable(cmd.ErrOrStderr(), func() error { return o.fill(stdout) })
+		}
+	}
 	if csvPath != "-" && jsonPath != "-" {
-		if err := report.WriteDiffTable(stdout, res); err != nil {
-			return err
-		}
+		printTable(cmd.ErrOrStderr(), func() error { return report.WriteDiffTable(stdout, res) })
 	}
-	if csvPath != "" {
-		if err := writeOut(stdout, csvPath, func(w io.Writer) error { return report.WriteDiffCSV(w, res) }); err != nil {
-			return err
-		}
-	}
-	if jsonPath != "" {
-		if err := writeOut(stdout, jsonPath, func(w io.Writer) error { return res.WriteJSON(w) }); err != nil {
-			return err
-		}
+	if len(errs) > 0 {
+		return outputError{errors.Join(errs...)}
 	}
 	if res.Regressed() {
 		return exitError{results.ExitNeedsAction}
 	}
 	return nil
-}
-
-// writeOut writes to path atomically, or to stdout when path is "-".
-func writeOut(stdout io.Writer, path string, fill func(io.Writer) error) error {
-	if path == "-" {
-		return fill(stdout)
-	}
-	return atomicfile.Write(path, 0o644, fill)
 }

@@ -112,7 +112,7 @@ defaults:
 hosts:
   - name: aadc01.aadc.test
     scheme: https
-    password_file: /etc/aadcready/aadc01.pw
+    password_file: aadc01.pw
     tags:
       owner: sync-team
       role: active
@@ -126,6 +126,9 @@ groups:
         tags: {forest: aadc.test, ad_status: active, owner: sync-team}
 `
 		if err := os.WriteFile(existing, []byte(hand), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "aadc01.pw"), []byte("not used\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		before, err := inventory.Load(existing)

@@ -31,10 +31,10 @@ func simHost(name, profile, password string) simulator.Host {
 	}
 }
 
-// weakTLS is a fact override that makes tls12-dotnet fail on an otherwise
+// weakTLS is a fact override that makes tls12-schannel fail on an otherwise
 // ready host (and nothing else).
 func weakTLS(h simulator.Host) simulator.Host {
-	h.Facts = map[string]facts.Fact{"tls.net4.sch_use_strong_crypto": {Status: facts.StatusOK, Value: int64(0)}}
+	h.Facts = map[string]facts.Fact{"tls.schannel12_client.enabled": {Status: facts.StatusOK, Value: int64(0)}}
 	return h
 }
 
@@ -94,14 +94,8 @@ func runCLIContext(t *testing.T, ctx context.Context, args ...string) cliResult 
 	root.SetOut(&stdout)
 	root.SetErr(&stderr)
 	err := root.ExecuteContext(ctx)
-	code := 0
-	var ee exitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.code
-	default:
-		code = results.ExitUsage
+	code, show := codeOf(err)
+	if show {
 		fmt.Fprintln(&stderr, "aadcready:", err)
 	}
 	return cliResult{stdout.String(), stderr.String(), code}

@@ -19,15 +19,19 @@ func newInventoryCmd() *cobra.Command {
 		Short: "Check an inventory file without contacting any host",
 		Long: `Check an inventory file: unknown keys, duplicate hosts, bad ports, missing or inline
 credentials. Every problem is reported with its file, line, host and field. Exit 0 when the
-file is valid, 3 when it is not. Secrets are not read.`,
+file is valid, 3 when it is not. Passwords are not read, but every password_file is checked
+to exist and to be a regular file owned by you (or root) that nobody else can read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path, _ := cmd.Flags().GetString("inventory")
 			if path == "" {
 				return usage("inventory validate needs -i FILE")
 			}
-			inv, err := inventory.Load(path)
+			inv, err := inventory.LoadContext(cmd.Context(), path)
 			if err != nil {
+				return usageError{err}
+			}
+			if err := inventory.CheckFiles(inv); err != nil {
 				return usageError{err}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d hosts, valid\n", path, len(inv.Hosts))
@@ -41,20 +45,28 @@ file is valid, 3 when it is not. Secrets are not read.`,
 
 func newProbesCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "probes", Short: "Show what runs on the hosts"}
-	cmd.AddCommand(&cobra.Command{
+	show := &cobra.Command{
 		Use:   "show",
 		Short: "Print the exact PowerShell bundle that runs on every host",
 		Long: `Print the exact PowerShell bundle that aadcready sends to every host (read-only probes,
-compatible with Windows PowerShell 2.0 to 5.1), preceded by the command line that starts it.`,
+compatible with Windows PowerShell 2.0 to 5.1 and Constrained Language mode), preceded by the
+command line that starts it. With --command-line, print only that command line (what a SOC
+allowlists: docs/probes.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
+			if only, _ := cmd.Flags().GetBool("command-line"); only {
+				fmt.Fprintln(w, probes.CommandLine())
+				return nil
+			}
 			fmt.Fprintf(w, "# Command line (the bootstrap reads the bundle below from stdin):\n#   %s\n", probes.CommandLine())
 			fmt.Fprintf(w, "# Bootstrap, decoded:\n%s\n", commentLines(probes.Bootstrap()))
 			fmt.Fprint(w, probes.Bundle())
 			return nil
 		},
-	})
+	}
+	show.Flags().Bool("command-line", false, "print only the command line WinRS runs on each host")
+	cmd.AddCommand(show)
 	return cmd
 }
 

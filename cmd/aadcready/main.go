@@ -36,20 +36,41 @@ func (e usageError) Unwrap() error { return e.err }
 func usage(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ignoreSIGPIPE()
+	if err := protectMemory(); err != nil {
+		fmt.Fprintln(os.Stderr, "aadcready: cannot make the process non-dumpable; a core dump could hold passwords:", err)
+	}
+	// SIGHUP (the terminal went away: a dropped SSH session) ends the scan
+	// as SIGINT and SIGTERM do, with every finished host written, rather
+	// than killing it with nothing written.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	os.Exit(exitCode(err))
 }
 
+// exitCode is the process's exit code for err; an error that is not an
+// exitError is printed first.
 func exitCode(err error) int {
+	code, show := codeOf(err)
+	if show {
+		fmt.Fprintln(os.Stderr, "aadcready:", err)
+	}
+	return code
+}
+
+// codeOf maps err to its exit code, and tells whether err is a message to
+// show (an exitError only carries a code).
+func codeOf(err error) (code int, show bool) {
 	var ee exitError
+	var oe outputError
 	switch {
 	case err == nil:
-		return results.ExitOK
+		return results.ExitOK, false
 	case errors.As(err, &ee):
-		return ee.code
+		return ee.code, false
+	case errors.As(err, &oe):
+		return results.ExitOutput, true
 	}
-	fmt.Fprintln(os.Stderr, "aadcready:", err)
-	return results.ExitUsage
+	return results.ExitUsage, true
 }

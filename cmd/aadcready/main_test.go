@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"aadcready/catalog"
+	"aadcready/probes"
 	"aadcready/results"
 	"aadcready/simulator"
 	"aadcready/test/peer"
@@ -179,6 +180,10 @@ func TestProbesShowPrintsTheBundle(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "powershell.exe") || !strings.Contains(stdout, "##AADC") {
 		t.Fatalf("exit %d, output:\n%.400s", code, stdout)
 	}
+	stdout, _, code = run(t, "probes", "show", "--command-line")
+	if code != 0 || stdout != probes.CommandLine()+"\n" {
+		t.Fatalf("--command-line: exit %d, output %q, want %q", code, stdout, probes.CommandLine())
+	}
 }
 
 func TestUsageErrorsExitThree(t *testing.T) {
@@ -228,5 +233,72 @@ func TestSettingsPrecedence(t *testing.T) {
 	}
 	if _, _, code := run(t, "scan", "-i", f.inv, "--config", filepath.Join(dir, "missing.yaml")); code != results.ExitUsage {
 		t.Errorf("a missing config file: exit %d, want %d", code, results.ExitUsage)
+	}
+}
+
+// Every bad setting, in --config, in an AADCREADY_* variable or on the
+// command line, stops the run with exit 3 and says where it is: a typo
+// never runs the nightly job on defaults.
+func TestBadSettingsExitThreeAndSayWhere(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("AADCREADY_PASSWORD", "x")
+	base := []string{"scan", "--hosts", "a", "--username", "u", "--progress=false"}
+	for _, tt := range []struct {
+		name   string
+		config string // written to a file given with --config
+		env    map[string]string
+		args   []string
+		want   []string // in stderr
+	}{
+		{name: "unknown key", config: "as-of: 2027-01-20\nconcurency: 8\n", want: []string{":2: concurency: unknown setting (did you mean concurrency?)"}},
+		{name: "password key", config: "password: S3cret\n", want: []string{":1: password: passwords are never read"}},
+		{name: "misspelt password flag", config: "password_file: /etc/pw\n", want: []string{":1: password_file: unknown setting (did you mean password-file?)"}},
+		{name: "as-of", config: "as-of: 2027-13-45\n", want: []string{":1: as-of: must be a date"}},
+		{name: "duration", config: "host-timeout: abc\n", want: []string{":1: host-timeout: must be a duration"}},
+		{name: "bare number duration", config: "host-timeout: 30\n", want: []string{":1: host-timeout: must be a duration"}},
+		{name: "list for int", config: "retries: [1, 2]\n", want: []string{":1: retries: must be a whole number, got a list"}},
+		{name: "int", config: "\n\nconcurrency: abc\n", want: []string{":3: concurrency: must be a whole number, got \"abc\""}},
+		{name: "bool", config: "progress: maybe\n", want: []string{":1: progress: must be true or false"}},
+		{name: "all at once", config: "concurency: 8\nkeep-days: x\n", want: []string{":1: concurency:", ":2: keep-days:"}},
+		{name: "not a mapping", config: "- a\n- b\n", want: []string{":1: must be a mapping"}},
+		{name: "syntax", config: "a: [\n", want: []string{"invalid YAML"}},
+		{name: "env int", env: map[string]string{"AADCREADY_KEEP_DAYS": "x"}, want: []string{"AADCREADY_KEEP_DAYS must be a whole number (--keep-days), got \"x\""}},
+		{name: "env password bool", env: map[string]string{"AADCREADY_PASSWORD_PROMPT": "S3cret"}, want: []string{"AADCREADY_PASSWORD_PROMPT must be true or false (--password-prompt), got a value of 6 characters (not shown)"}},
+		{name: "config password bool", config: "password-prompt: S3cret\n", want: []string{":1: password-prompt: must be true or false, got a value of 6 characters"}},
+		{name: "in range from config", config: "as-of: 2027-01-20\nconcurrency: 0\n", want: []string{":2: concurrency: --concurrency must be at least 1"}},
+		{name: "retention from config", config: "out: " + dir + "\nkeep-days: 999999\n", want: []string{":2: keep-days: --keep-days 999999 is more than 36500 days"}},
+		{name: "retention from env", env: map[string]string{"AADCREADY_KEEP_DAYS": "999999"}, args: []string{"--out", dir}, want: []string{"--keep-days 999999 is more than 36500 days (100 years); use 0 for no limit by age (set by AADCREADY_KEEP_DAYS)"}},
+		{name: "env duration", env: map[string]string{"AADCREADY_HOST_TIMEOUT": "soon"}, want: []string{"AADCREADY_HOST_TIMEOUT must be a duration"}},
+		{name: "zero deadline", args: []string{"--host-timeout", "0"}, want: []string{"--host-timeout must be positive"}},
+		{name: "negative deadline", args: []string{"--host-timeout=-1s"}, want: []string{"--host-timeout must be positive"}},
+		{name: "flooding progress", args: []string{"--progress-interval", "1ns"}, want: []string{"--progress-interval must be at least 1s"}},
+		{name: "keep-days overflow", args: []string{"--out", dir, "--keep-days", "999999"}, want: []string{"--keep-days 999999 is more than 36500 days"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(append([]string{}, base...), tt.args...)
+			cfg := ""
+			if tt.config != "" {
+				cfg = filepath.Join(t.TempDir(), "aadcready.yaml")
+				if err := os.WriteFile(cfg, []byte(tt.config), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--config", cfg)
+			}
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			stdout, stderr, code := run(t, args...)
+			if code != results.ExitUsage {
+				t.Fatalf("exit %d, want 3\n%s%s", code, stdout, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, cfg+w) && !strings.Contains(stderr, w) || (cfg != "" && strings.HasPrefix(w, ":") && !strings.Contains(stderr, cfg+w)) {
+					t.Errorf("stderr does not say %q:\n%s", cfg+w, stderr)
+				}
+			}
+			if strings.Contains(stderr, "S3cret") {
+				t.Errorf("the password is echoed:\n%s", stderr)
+			}
+		})
 	}
 }

@@ -72,15 +72,15 @@ func TestNightlyRunsDiffAndReport(t *testing.T) {
 		t.Error("the first run has a diff.json, but there was nothing to compare with")
 	}
 
-	// What changed: exactly aadc-b, exactly tls12-dotnet.
+	// What changed: exactly aadc-b, exactly tls12-schannel.
 	assertOnlyTLSChange := func(t *testing.T, res diff.Result) {
 		t.Helper()
-		wantV := []diff.VerdictChange{{Host: "aadc-b", From: catalog.VerdictOK, To: catalog.VerdictFixThenUpgrade, Direction: diff.Regressed}}
+		wantV := []diff.VerdictChange{{Host: "aadc-b", From: catalog.VerdictOK, To: catalog.VerdictFix, Direction: diff.Regressed}}
 		if !slices.Equal(res.Verdicts, wantV) {
 			t.Errorf("verdict changes %+v, want %+v", res.Verdicts, wantV)
 		}
-		if len(res.Checks) != 1 || res.Checks[0].Host != "aadc-b" || res.Checks[0].Check != "tls12-dotnet" || res.Checks[0].Change != diff.NewlyFailing {
-			t.Errorf("check changes %+v, want aadc-b tls12-dotnet newly failing", res.Checks)
+		if len(res.Checks) != 1 || res.Checks[0].Host != "aadc-b" || res.Checks[0].Check != "tls12-schannel" || res.Checks[0].Change != diff.NewlyFailing {
+			t.Errorf("check changes %+v, want aadc-b tls12-schannel newly failing", res.Checks)
 		}
 		if len(res.Added)+len(res.Gone)+len(res.Unreachable) != 0 || !res.Regressed() {
 			t.Errorf("unexpected changes: %+v", res)
@@ -98,7 +98,7 @@ func TestNightlyRunsDiffAndReport(t *testing.T) {
 	if saved.From.Label != folders[0] || saved.To.Label != folders[1] {
 		t.Errorf("diff.json labels %q -> %q, want %s -> %s", saved.From.Label, saved.To.Label, folders[0], folders[1])
 	}
-	if !strings.Contains(r2.stdout, "changes from "+folders[0]) || !strings.Contains(r2.stdout, "tls12-dotnet") {
+	if !strings.Contains(r2.stdout, "changes from "+folders[0]) || !strings.Contains(r2.stdout, "tls12-schannel") {
 		t.Errorf("the scan did not print the changes after the table:\n%s", r2.stdout)
 	}
 	if strings.Index(r2.stdout, "hosts as of") > strings.Index(r2.stdout, "changes from") {
@@ -155,7 +155,7 @@ func TestNightlyRunsDiffAndReport(t *testing.T) {
 	if v := hostByName(t, later, "aadc-a").Verdict; v != catalog.VerdictOK {
 		t.Errorf("aadc-a as of 2027-04-08: %s, want OK", v)
 	}
-	if v := hostByName(t, later, "aadc-b").Verdict; v != catalog.VerdictFixThenUpgrade {
+	if v := hostByName(t, later, "aadc-b").Verdict; v != catalog.VerdictFix {
 		t.Errorf("aadc-b as of 2027-04-08: %s, want FIX_THEN_UPGRADE still", v)
 	}
 	if night2.requests() != reqs {
@@ -182,7 +182,7 @@ func TestWaivers(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, expires string) string {
 		p := filepath.Join(dir, name)
-		doc := fmt.Sprintf(`- check: tls12-dotnet
+		doc := fmt.Sprintf(`- check: tls12-schannel
   host: AADC-W*
   justification: TLS hardening ships with the January patch window (CHG0041).
   approved_by: CAB 2026-11-20
@@ -209,13 +209,13 @@ func TestWaivers(t *testing.T) {
 		expired  bool
 		mentions string
 	}{
-		{"no waiver", nil, 1, catalog.VerdictFixThenUpgrade, catalog.StatusFail, false, "tls12-dotnet"},
+		{"no waiver", nil, 1, catalog.VerdictFix, catalog.StatusFail, false, "tls12-schannel"},
 		{"active waiver", []string{"--waivers", active}, 0, catalog.VerdictOK, catalog.StatusWaived, false,
-			"waived: aadc-w1 tls12-dotnet (waiver expires 2027-01-31, approved by CAB 2026-11-20)"},
-		{"expired waiver", []string{"--waivers", expired}, 1, catalog.VerdictFixThenUpgrade, catalog.StatusFail, true,
-			"WAIVER EXPIRED: aadc-w1 tls12-dotnet: expired 2026-11-01 (approved by CAB 2026-11-20); the failure counts again"},
-		{"active waiver, expiry day", []string{"--waivers", active, "--as-of", "2027-01-31"}, 1, catalog.VerdictFixThenUpgrade, catalog.StatusFail, true,
-			"WAIVER EXPIRED: aadc-w1 tls12-dotnet: expired 2027-01-31"},
+			"waived: aadc-w1 tls12-schannel (waiver expires 2027-01-31, approved by CAB 2026-11-20)"},
+		{"expired waiver", []string{"--waivers", expired}, 1, catalog.VerdictFix, catalog.StatusFail, true,
+			"WAIVER EXPIRED: aadc-w1 tls12-schannel: expired 2026-11-01 (approved by CAB 2026-11-20); the failure counts again"},
+		{"active waiver, expiry day", []string{"--waivers", active, "--as-of", "2027-01-31"}, 1, catalog.VerdictFix, catalog.StatusFail, true,
+			"WAIVER EXPIRED: aadc-w1 tls12-schannel: expired 2027-01-31"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,9 +247,9 @@ func TestWaivers(t *testing.T) {
 		expired bool
 	}{
 		{"recorded waiver, same day", nil, 0, catalog.VerdictOK, catalog.StatusWaived, false},
-		{"recorded waiver, after expiry", []string{"--as-of", "2027-02-01"}, 1, catalog.VerdictFixThenUpgrade, catalog.StatusFail, true},
-		{"other waiver file", []string{"--waivers", expired}, 1, catalog.VerdictFixThenUpgrade, catalog.StatusFail, true},
-		{"exit zero on findings", []string{"--as-of", "2027-02-01", "--exit-zero-on-findings"}, 0, catalog.VerdictFixThenUpgrade, catalog.StatusFail, true},
+		{"recorded waiver, after expiry", []string{"--as-of", "2027-02-01"}, 1, catalog.VerdictFix, catalog.StatusFail, true},
+		{"other waiver file", []string{"--waivers", expired}, 1, catalog.VerdictFix, catalog.StatusFail, true},
+		{"exit zero on findings", []string{"--as-of", "2027-02-01", "--exit-zero-on-findings"}, 0, catalog.VerdictFix, catalog.StatusFail, true},
 	} {
 		t.Run("report/"+tt.name, func(t *testing.T) {
 			js := filepath.Join(t.TempDir(), "r.json")
@@ -267,7 +267,7 @@ func TestWaivers(t *testing.T) {
 	// A malformed file: exit 3, the file and line named, no host contacted.
 	fresh := startFleet(t, simHost("aadc-w1", "ws2019-v2-current", fleetPassword))
 	bad := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(bad, []byte("- check: tls12-dotnet\n  host: aadc-w1\n  justification: later\n  approved_by: CAB\n  expires: 2027-02-30\n"), 0o644)
+	os.WriteFile(bad, []byte("- check: tls12-schannel\n  host: aadc-w1\n  justification: later\n  approved_by: CAB\n  expires: 2027-02-30\n"), 0o644)
 	outDir := filepath.Join(t.TempDir(), "runs")
 	r := runCLI(t, "scan", "-i", fresh.inv, "--waivers", bad, "--out", outDir)
 	if r.code != 3 || !strings.Contains(r.stderr, bad+`:5: waiver 1: expires: "2027-02-30" is not a date YYYY-MM-DD`) {
@@ -291,14 +291,14 @@ func assertWaiver(t *testing.T, r *results.Run, verdict catalog.Verdict, status 
 		t.Errorf("aadc-w1 verdict %s, want %s", h.Verdict, verdict)
 	}
 	for _, c := range h.Checks {
-		if c.ID != "tls12-dotnet" {
+		if c.ID != "tls12-schannel" {
 			continue
 		}
 		if c.Status != status || c.WaiverExpired != expired {
-			t.Errorf("tls12-dotnet status %s expired %v, want %s %v", c.Status, c.WaiverExpired, status, expired)
+			t.Errorf("tls12-schannel status %s expired %v, want %s %v", c.Status, c.WaiverExpired, status, expired)
 		}
 		if (status == catalog.StatusWaived || expired) && (c.Waiver == nil || c.Waiver.ApprovedBy != "CAB 2026-11-20") {
-			t.Errorf("tls12-dotnet waiver %+v", c.Waiver)
+			t.Errorf("tls12-schannel waiver %+v", c.Waiver)
 		}
 	}
 	if v := hostByName(t, r, "aadc-ok").Verdict; v != catalog.VerdictOK {
@@ -343,27 +343,43 @@ func TestPruneRuns(t *testing.T) {
 		name := runstore.FolderName(now.Add(-age), false)
 		dir := filepath.Join(out, name)
 		os.MkdirAll(dir, 0o755)
-		os.WriteFile(filepath.Join(dir, "run.json"), []byte(`{"schema":1}`), 0o644)
+		doc := `{"schema":1,"tool":"aadcready","started":"` + now.Add(-age).Format(time.RFC3339) + `","hosts":[]}`
+		os.WriteFile(filepath.Join(dir, "run.json"), []byte(doc), 0o644)
 		return name
 	}
 	day := 24 * time.Hour
 	a, b, c := old(100*day), old(40*day), old(2*day)
 	os.MkdirAll(filepath.Join(out, "20200101T000000Z"), 0o755) // no run.json: not a run
 	os.MkdirAll(filepath.Join(out, "board-exports"), 0o755)
+	// A run-like folder whose run.json is not a run document of this tool.
+	foreign := runstore.FolderName(now.Add(-300*day), false)
+	os.MkdirAll(filepath.Join(out, foreign), 0o755)
+	os.WriteFile(filepath.Join(out, foreign, "run.json"), []byte(`{}`), 0o644)
+
+	// A retention past what can be represented is refused before the scan
+	// (it once overflowed into "keep nothing").
+	for _, days := range []string{"106752", "999999", "9223372036854775807"} {
+		if r := runCLI(t, "scan", "-i", f.inv, "--out", out, "--keep-days", days); r.code != 3 {
+			t.Errorf("--keep-days %s: exit %d, want 3\n%s", days, r.code, r.stderr)
+		}
+	}
+	if got := runFolders(t, out); len(got) != 4 {
+		t.Fatalf("a refused retention touched the runs: %v", got)
+	}
 
 	if r := runCLI(t, "scan", "-i", f.inv, "--out", out, "--keep-days", "30"); r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	got := runFolders(t, out)
-	if len(got) != 2 || got[0] != c || slices.Contains(got, a) || slices.Contains(got, b) {
+	if len(got) != 3 || got[0] != foreign || got[1] != c || slices.Contains(got, a) || slices.Contains(got, b) {
 		t.Errorf("after --keep-days 30: %v, want %s and the new run", got, c)
 	}
 	if r := runCLI(t, "scan", "-i", f.inv, "--out", out, "--keep", "1"); r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	got = runFolders(t, out)
-	if len(got) != 1 || filepath.Base(latestRun(t, out)) != got[0] {
-		t.Errorf("after --keep 1: %v, want only the new run (latest)", got)
+	if len(got) != 2 || got[0] != foreign || filepath.Base(latestRun(t, out)) != got[1] {
+		t.Errorf("after --keep 1: %v, want only the foreign folder and the new run (latest)", got)
 	}
 	for _, keep := range []string{"20200101T000000Z", "board-exports", ".lock"} {
 		if _, err := os.Stat(filepath.Join(out, keep)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -109,26 +110,21 @@ func addOutputFlags(f *pflag.FlagSet) {
 	f.String("json", "", "write the run document (facts, checks, verdicts, run metadata) to this file")
 	f.String("html", "", "write the HTML report (one self-contained page) to this file")
 	f.String("prom", "", "write the run's metrics for node_exporter's textfile collector to this file (docs/monitoring.md)")
-	f.Bool("exit-zero-on-findings", false, "exit 0 instead of 1 or 2 (usage errors still exit 3, interrupts 130)")
+	f.Bool("exit-zero-on-findings", false, "exit 0 instead of 1 or 2 (usage errors still exit 3, output failures 4, interrupts 130)")
 }
 
-// writeOutputs is the output stage of `scan` and `report`: the table, the
-// waiver notes and, with --since, the changes on stdout, then the files of
-// --csv, --checks-csv, --json, --prom and --html, each named on stderr as
-// it is written.
+// writeOutputs is the output stage of `scan` and `report`. The files of
+// --csv, --checks-csv, --json, --prom and --html come first, each on its
+// own and named on stderr as it is written: one that fails (a full disk, a
+// folder that is gone) is reported and the others are still written. Then
+// the table, the waiver notes and, with --since, the changes on stdout. A
+// stdout that cannot be written (a pipe closed by `head`, /dev/full, a
+// terminal that went away) only means no table: it is said on stderr (not
+// for a closed pipe, whose reader left on purpose) and costs no result.
+// The error, when not nil, is an outputError naming every file that could
+// not be written.
 func writeOutputs(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, changes *diff.Result, html report.HTMLOptions) error {
-	if err := report.WriteTable(stdout, run); err != nil {
-		return err
-	}
-	if err := report.WriteWaiverNotes(stdout, run); err != nil {
-		return err
-	}
-	if changes != nil {
-		fmt.Fprintln(stdout)
-		if err := report.WriteDiffTable(stdout, *changes); err != nil {
-			return err
-		}
-	}
+	var errs []error
 	for _, o := range []struct {
 		flag, what string
 		format     report.Format
@@ -150,12 +146,50 @@ func writeOutputs(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, ch
 			err = report.WriteFile(path, o.format, run)
 		}
 		if err != nil {
-			return err
+			errs = append(errs, fmt.Errorf("--%s: %w", o.flag, err))
+			continue
 		}
 		fmt.Fprintf(stderr, "aadcready: %s written to %s\n", o.what, report.TerminalSafe(path))
 	}
+	printTable(stderr, func() error { return writeTable(stdout, run, changes) })
+	if len(errs) > 0 {
+		return outputError{errors.Join(errs...)}
+	}
 	return nil
 }
+
+// printTable prints a table with fn, after the files are written. A
+// stdout that fails costs the table only: the failure is said on stderr,
+// except for a closed pipe, whose reader left on purpose (`| head`).
+func printTable(stderr io.Writer, fn func() error) {
+	if err := fn(); err != nil && !errors.Is(err, syscall.EPIPE) {
+		fmt.Fprintf(stderr, "aadcready: the table was not printed: standard output: %v\n", err)
+	}
+}
+
+// writeTable prints the table, the waiver notes and the changes.
+func writeTable(stdout io.Writer, run *results.Run, changes *diff.Result) error {
+	if err := report.WriteTable(stdout, run); err != nil {
+		return err
+	}
+	if err := report.WriteWaiverNotes(stdout, run); err != nil {
+		return err
+	}
+	if changes != nil {
+		if _, err := fmt.Fprintln(stdout); err != nil {
+			return err
+		}
+		return report.WriteDiffTable(stdout, *changes)
+	}
+	return nil
+}
+
+// outputError is a scan (or report) whose results could not all be
+// written: exit 4, not 3, which says nothing was scanned.
+type outputError struct{ err error }
+
+func (e outputError) Error() string { return e.err.Error() }
+func (e outputError) Unwrap() error { return e.err }
 
 // exitFor applies --exit-zero-on-findings to an exit code.
 func exitFor(v *viper.Viper, code int) error {

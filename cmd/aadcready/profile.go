@@ -7,6 +7,9 @@ import (
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
+
+	"aadcready/atomicfile"
+	"aadcready/safefile"
 )
 
 // Profiling for the fleet benchmark (docs/performance.md): with
@@ -28,7 +31,7 @@ func init() {
 		if path == "" {
 			return
 		}
-		f, err := os.Create(path)
+		f, err := safefile.Create(path, atomicfile.FilePerm(0o600))
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
 		}
@@ -53,7 +56,7 @@ func init() {
 }
 
 func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
+	f, err := safefile.Create(path, atomicfile.FilePerm(0o600))
 	if err != nil {
 		return err
 	}

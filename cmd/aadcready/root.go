@@ -11,16 +11,18 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"aadcready/atomicfile"
 	"aadcready/catalog"
 	"aadcready/probes"
 )
 
 const exitCodesHelp = `Exit codes:
   0    every host is OK
-  1    some host needs action (UPGRADE, FIX_THEN_UPGRADE, MIGRATE)
+  1    some host needs action (FIX, UPGRADE, FIX_THEN_UPGRADE, MIGRATE)
   2    some host could not be checked (INCOMPLETE, UNREACHABLE, NOT_INSTALLED)
   3    usage or configuration error (nothing was scanned)
-  130  interrupted (SIGINT or SIGTERM); finished hosts are still written`
+  4    the scan ran, but some output could not be written (each is named)
+  130  interrupted (SIGINT, SIGTERM or SIGHUP); finished hosts are still written`
 
 // version is set at build time (-ldflags "-X main.version=..."); otherwise
 // toolVersion reads Go's build information.
@@ -82,7 +84,7 @@ func newRootCmd() *cobra.Command {
 		Short: "Readiness of Azure AD Connect servers for AD Connect V2 and today's deadlines",
 		Long: `aadcready scans Azure AD Connect (Microsoft Entra Connect Sync) servers over WinRM with
 read-only PowerShell probes, scores each against the V2 requirements and the dates
-Microsoft set, and says per server: OK, UPGRADE, FIX_THEN_UPGRADE, MIGRATE, INCOMPLETE,
+Microsoft set, and says per server: OK, FIX, UPGRADE, FIX_THEN_UPGRADE, MIGRATE, INCOMPLETE,
 UNREACHABLE or NOT_INSTALLED, what blocks it and what to do next.
 
 Settings come from flags, AADCREADY_* environment variables (AADCREADY_CONCURRENCY=32)
@@ -98,8 +100,10 @@ and an optional --config file, in that order of precedence.
 	root.PersistentFlags().String("log-format", "text", "log format: text or json")
 	root.PersistentFlags().String("log-level", "warn", "log level: debug, info, warn or error")
 	root.PersistentFlags().String("log-file", "", "write logs to this file instead of stderr")
+	root.PersistentFlags().String("output-mode", "private", "who may read the files and folders written: private (owner only: 0600/0700) or group (0640/0750); never more than the umask allows")
 	root.AddCommand(newScanCmd(), newConnectCmd(), newDemoCmd(), newSimulateCmd(), newInventoryCmd(), newProbesCmd(), newChecksCmd(),
 		newReportCmd(), newDiffCmd(), newDiscoverCmd())
+	locateSettings(root)
 	return root
 }
 
@@ -119,13 +123,22 @@ func settings(cmd *cobra.Command) (*viper.Viper, error) {
 	if bindErr != nil {
 		return nil, bindErr
 	}
+	if err := checkEnv(cmd.Flags(), os.Getenv); err != nil {
+		return nil, err
+	}
 	if path := v.GetString("config"); path != "" {
-		v.SetConfigFile(path)
-		v.SetConfigType("yaml")
-		if err := v.ReadInConfig(); err != nil {
-			return nil, usage("config %s: %v", path, err)
+		if err := readConfig(cmd.Context(), cmd, v, path); err != nil {
+			return nil, err
 		}
 	}
+	if err := checkDurations(cmd.Flags(), v); err != nil {
+		return nil, err
+	}
+	mode, err := atomicfile.ParseMode(v.GetString("output-mode"))
+	if err != nil {
+		return nil, usage("--output-mode: %v", err)
+	}
+	atomicfile.SetMode(mode)
 	return v, nil
 }
 

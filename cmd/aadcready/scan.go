@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"aadcready/atomicfile"
 	"aadcready/catalog"
 	"aadcready/inventory"
 	"aadcready/progress"
@@ -44,7 +45,7 @@ Credentials come from the inventory's password_env / password_file / password_pr
 (for --hosts: --password-env, --password-file or --password-prompt), never from argv.
 
 ` + exitCodesHelp + `
-  --exit-zero-on-findings turns 1 and 2 into 0 (3 and 130 stay), for schedulers that
+  --exit-zero-on-findings turns 1 and 2 into 0 (3, 4 and 130 stay), for schedulers that
   treat every non-zero code as a failure of the job.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -52,7 +53,7 @@ Credentials come from the inventory's password_env / password_file / password_pr
 			if err != nil {
 				return err
 			}
-			inv, err := loadTargets(v)
+			inv, err := loadTargets(cmd.Context(), v)
 			if err != nil {
 				return err
 			}
@@ -98,20 +99,20 @@ func addScanFlags(cmd *cobra.Command) {
 	f.Duration("progress-interval", progress.DefaultInterval, "how often the status line is printed when stderr is not a terminal")
 }
 
-func loadTargets(v *viper.Viper) (*inventory.Inventory, error) {
+func loadTargets(ctx context.Context, v *viper.Viper) (*inventory.Inventory, error) {
 	path, names, namesFile := v.GetString("inventory"), v.GetStringSlice("hosts"), v.GetString("hosts-file")
 	switch {
 	case path != "" && (len(names) > 0 || namesFile != ""):
 		return nil, usage("give either --inventory or --hosts/--hosts-file, not both")
 	case path != "":
-		inv, err := inventory.Load(path)
+		inv, err := inventory.LoadContext(ctx, path)
 		if err != nil {
 			return nil, usageError{err}
 		}
 		return inv, nil
 	}
 	if namesFile != "" {
-		more, err := inventory.ReadHostsFile(namesFile)
+		more, err := inventory.ReadHostsFileContext(ctx, namesFile)
 		if err != nil {
 			return nil, usageError{err}
 		}
@@ -135,16 +136,23 @@ func loadTargets(v *viper.Viper) (*inventory.Inventory, error) {
 	return inv, nil
 }
 
-// checkPasswords resolves the password of every host before any host is
-// contacted: a missing variable or an unreadable file is a usage error, not
-// a fleet of failed logons.
+// checkPasswords checks the files the hosts name (password and CA files)
+// and resolves the password of every host before any host is contacted: a
+// missing variable or an unreadable file is a usage error, not a fleet of
+// failed logons.
 func checkPasswords(resolver *inventory.Resolver, inv *inventory.Inventory) error {
+	if err := inventory.CheckFiles(inv); err != nil {
+		return usageError{err}
+	}
 	for _, h := range inv.Hosts {
 		if _, err := resolver.Password(h.Secret); err != nil {
 			if errors.Is(err, inventory.ErrPromptInterrupted) {
 				return exitError{results.ExitInterrupted}
 			}
-			return usage("host %q: %v", h.Name, err)
+			if h.Source == "" { // --hosts: the settings are flags
+				return usage("host %q: %v", h.Name, err)
+			}
+			return usage("%s: host %q: %v", h.Source, h.Name, err)
 		}
 	}
 	return nil
@@ -175,13 +183,12 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 	}
 	outDir := v.GetString("out")
 	policy := runstore.Policy{Keep: v.GetInt("keep"), KeepDays: v.GetInt("keep-days")}
+	if err := policy.Validate(); err != nil {
+		return usageError{err}
+	}
 	switch {
-	case policy.Keep < 0 || policy.KeepDays < 0:
-		return usage("--keep and --keep-days must not be negative")
 	case policy.Active() && outDir == "":
 		return usage("--keep and --keep-days prune the runs of --out DIR; give --out")
-	case v.GetDuration("progress-interval") <= 0:
-		return usage("--progress-interval must be positive")
 	case v.GetBool("resume") && outDir == "":
 		return usage("--resume takes the finished hosts of a killed scan from --out DIR; give --out")
 	}
@@ -225,7 +232,7 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 		}
 	}
 	if raw := v.GetString("save-raw"); raw != "" {
-		if err := os.MkdirAll(raw, 0o700); err != nil {
+		if err := atomicfile.MkdirAll(raw); err != nil {
 			return usage("--save-raw: %v", err)
 		}
 	}
@@ -302,26 +309,31 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 		recordPositions(run, whole)
 	}
 	logger.Info("scan finished", "hosts", len(run.Hosts), "interrupted", run.Interrupted, "duration_ms", run.DurationMS)
-	return finish(stdout, stderr, v, run, cat, out, since, logger, policy)
+	return finish(ctx, stdout, stderr, v, run, cat, out, since, logger, policy)
 }
 
-// resume takes the finished hosts of the last killed scan of the run folder
-// that are still in the inventory, records them in this run's journal (so a
-// second kill loses them neither) and returns the hosts left to scan.
+// resume takes the finished hosts of the newest killed scan of the run
+// folder (when it is newer than the last saved run) that are still in the
+// inventory, records them in this run's journal (so a second kill loses
+// them neither) and returns the hosts left to scan. Each host taken over
+// carries a warning saying so and since when, which every output shows.
 func resume(stderr io.Writer, logger *slog.Logger, out *runstore.Writer, inv *inventory.Inventory) (*inventory.Inventory, []results.Host, error) {
-	hosts, from, err := out.Resumable()
+	rs, err := out.Resumable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("--resume: %w", err)
 	}
-	if from == "" {
-		fmt.Fprintln(stderr, "aadcready: --resume: no killed scan to resume in this run folder; scanning every host")
+	if rs.From == "" {
+		fmt.Fprintf(stderr, "aadcready: --resume: %s; scanning every host\n", rs.Why)
+		logger.Info("nothing to resume", "why", rs.Why)
 		return inv, nil, nil
 	}
 	done := map[string]bool{}
 	var kept []results.Host
-	for _, h := range hosts {
+	for _, h := range rs.Hosts {
 		if _, missing := inv.Only([]string{h.Name}); len(missing) == 0 {
 			done[strings.ToLower(h.Name)] = true
+			h.Warnings = append(h.Warnings, fmt.Sprintf("taken over with --resume from the scan killed after it started %s (%s): scanned %s, not again in this run",
+				rs.Started.UTC().Format(time.RFC3339), rs.From, h.Started.UTC().Format(time.RFC3339)))
 			kept = append(kept, h)
 			out.Record(h)
 		}
@@ -333,8 +345,9 @@ func resume(stderr io.Writer, logger *slog.Logger, out *runstore.Writer, inv *in
 		}
 	}
 	left, _ := inv.Only(rest)
-	fmt.Fprintf(stderr, "aadcready: --resume: %d finished hosts taken from %s, %d left to scan\n", len(kept), from, len(left.Hosts))
-	logger.Info("resuming a killed scan", "from", from, "finished", len(kept), "left", len(left.Hosts))
+	fmt.Fprintf(stderr, "aadcready: --resume: %d finished hosts taken from the scan started %s (%s), %d left to scan\n",
+		len(kept), rs.Started.UTC().Format(time.RFC3339), rs.From, len(left.Hosts))
+	logger.Info("resuming a killed scan", "from", rs.From, "started", rs.Started, "finished", len(kept), "left", len(left.Hosts))
 	return left, kept, nil
 }
 
@@ -418,31 +431,43 @@ func retries(n int) int {
 }
 
 // finish saves the run folder (first: it matters most to a nightly job),
-// prints the run and the changes since the earlier run, writes the
-// requested files and turns the run into the exit code.
-func finish(stdout, stderr io.Writer, v *viper.Viper, run *results.Run, cat *catalog.Catalog, out *runstore.Writer,
+// writes the requested files, prints the run and the changes since the
+// earlier run, and turns the run into the exit code. Every output is
+// attempted whatever happened to the others; one that failed is named on
+// stderr and the exit code is 4 (results.ExitOutput), unless the run was
+// interrupted: a SIGTERM that came while the run was being saved still
+// ends with 130, once everything is written.
+func finish(ctx context.Context, stdout, stderr io.Writer, v *viper.Viper, run *results.Run, cat *catalog.Catalog, out *runstore.Writer,
 	since *sinceRun, logger *slog.Logger, policy runstore.Policy) error {
 	changes := since.compare(run, "this run")
 	html := htmlOptions(cat, since)
 	saved := ""
-	var saveErr error
+	var errs []error
 	if out != nil {
 		if changes != nil {
 			if name, err := out.Name(run.Started); err == nil {
 				changes.To.Label = name
 			}
 		}
-		saved, saveErr = out.Save(run, changes, html, policy, logger)
+		var err error
+		if saved, err = out.Save(run, changes, html, policy, logger); err != nil {
+			errs = append(errs, fmt.Errorf("--out: saving the run: %w", err))
+		}
 	}
 	if err := writeOutputs(stdout, stderr, v, run, changes, html); err != nil {
-		return err
-	}
-	if saveErr != nil {
-		// The table is out; the nightly record is not: a failed job.
-		return fmt.Errorf("saving the run: %w", saveErr)
+		errs = append(errs, err)
 	}
 	if saved != "" {
 		fmt.Fprintf(stderr, "aadcready: run saved in %s\n", saved)
+	}
+	if run.Interrupted || ctx.Err() != nil {
+		for _, err := range errs {
+			fmt.Fprintln(stderr, "aadcready:", err)
+		}
+		return exitError{results.ExitInterrupted}
+	}
+	if len(errs) > 0 {
+		return outputError{errors.Join(errs...)}
 	}
 	return exitFor(v, run.ExitCode())
 }

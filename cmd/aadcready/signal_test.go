@@ -108,6 +108,7 @@ func (c *child) wait(t *testing.T) int {
 	case <-exited:
 	case <-time.After(2 * time.Minute):
 		c.cmd.Process.Kill()
+		<-exited // Wait has set ProcessState; the cleanup reads it
 		t.Fatalf("the scan did not end:\n%s", c.errText())
 	}
 	return c.cmd.ProcessState.ExitCode()
@@ -243,5 +244,33 @@ func TestKilledScanDoesNotBlockNextRun(t *testing.T) {
 	}
 	if stale, _ := store.Stale(); len(stale) != 0 {
 		t.Errorf("pruning left the killed run's staging folder: %v", stale)
+	}
+}
+
+// A terminal that goes away (SIGHUP) loses no finished result: the scan
+// ends as on SIGTERM, writes its files and exits 130.
+func TestSIGHUPWritesTheFiles(t *testing.T) {
+	bin := buildBinary(t)
+	t.Setenv(testPasswordEnv, fleetPassword)
+	f := slowFleet(t)
+	jsonPath := filepath.Join(t.TempDir(), "run.json")
+	c := startChild(t, bin, "scan", "-i", f.inv, "--json", jsonPath, "--log-level", "info", "--log-format", "json",
+		"--host-timeout", "1h", "--progress=false")
+	c.waitForScanned(t, 3)
+	if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.wait(t); code != 130 {
+		t.Fatalf("exit %d, want 130\n%s", code, c.errText())
+	}
+	run := readRun(t, jsonPath)
+	ok := 0
+	for _, h := range run.Hosts {
+		if h.Verdict == catalog.VerdictOK {
+			ok++
+		}
+	}
+	if !run.Interrupted || len(run.Hosts) != 5 || ok != 3 {
+		t.Errorf("run interrupted=%v, %d hosts, %d OK; want interrupted, 5 hosts, the 3 finished OK", run.Interrupted, len(run.Hosts), ok)
 	}
 }

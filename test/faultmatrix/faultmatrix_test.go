@@ -19,6 +19,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/prometheus/common/expfmt"
@@ -255,6 +256,17 @@ func checkOutputs(t *testing.T, run *results.Run, cat *catalog.Catalog) {
 		}
 	}
 
+	// Text files hold no control, C1 or bidi character a host planted
+	// (`cat hosts.csv` must not retitle the terminal or reverse text): only
+	// tabs, line ends and CR before LF (the CSVs' line ends).
+	for name, b := range map[string][]byte{"hosts CSV": hostsCSV.Bytes(), "checks CSV": checksCSV.Bytes(), "HTML": page.Bytes()} {
+		checkInert(t, name, b)
+	}
+	// The JSON is data and keeps them, escaped.
+	if !bytes.Contains(doc.Bytes(), []byte(`\u001b]0;pwned`)) || !bytes.Contains(doc.Bytes(), []byte("\u202e")) {
+		t.Error("the JSON does not keep the hostile host's reason exactly")
+	}
+
 	rows := readCSV(t, "hosts CSV", hostsCSV.Bytes())
 	if len(rows) != len(run.Hosts)+1 {
 		t.Fatalf("hosts CSV: %d rows for %d hosts", len(rows)-1, len(run.Hosts))
@@ -340,6 +352,24 @@ func checkOutputs(t *testing.T, run *results.Run, cat *catalog.Catalog) {
 	// inert in a browser (docs/faults.md).
 	if bytes.Contains(page.Bytes(), []byte("<script>alert")) || !bytes.Contains(page.Bytes(), []byte("&lt;script&gt;alert")) {
 		t.Error("the HTML report does not escape the hostile host's markup")
+	}
+}
+
+// checkInert fails when b holds a control, C1 or bidi character other
+// than tab, LF and the CR of a CRLF, or is not UTF-8.
+func checkInert(t *testing.T, name string, b []byte) {
+	t.Helper()
+	if !utf8.Valid(b) {
+		t.Errorf("%s is not valid UTF-8", name)
+	}
+	s := string(b)
+	for i, r := range s {
+		bidi := unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
+		crlf := r == '\r' && strings.HasPrefix(s[i+1:], "\n")
+		if (unicode.IsControl(r) && r != '\t' && r != '\n' && !crlf) || bidi {
+			t.Errorf("%s holds %U at byte %d: %q", name, r, i, s[max(0, i-30):min(len(s), i+30)])
+			return
+		}
 	}
 }
 
