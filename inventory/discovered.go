@@ -63,11 +63,12 @@ type MergeReport struct {
 // nothing is written.
 func WriteDiscovered(path string, found []Found, opt MergeOptions) (MergeReport, error) {
 	data, err := os.ReadFile(path)
-	perm := os.FileMode(0o600)
+	perm := os.FileMode(0o644) // a new file: as the output mode allows (0600 by default)
+	existed := false
 	switch {
 	case err == nil:
 		if st, err := os.Stat(path); err == nil {
-			perm = st.Mode().Perm()
+			perm, existed = st.Mode().Perm(), true
 		}
 		if _, err := Parse(path, data); err != nil {
 			return MergeReport{}, fmt.Errorf("not merging into an invalid inventory (fix it first):\n%w", err)
@@ -86,6 +87,9 @@ func WriteDiscovered(path string, found []Found, opt MergeOptions) (MergeReport,
 	}
 	if err := atomicfile.WriteBytes(path, perm, out); err != nil {
 		return rep, err
+	}
+	if !existed {
+		return rep, nil
 	}
 	// The operator's own file keeps the permissions they gave it (the
 	// output mode governs what the tool creates, not what it edits).

@@ -121,13 +121,13 @@ func runDiscover(cmd *cobra.Command, _ []string) error {
 			return err
 		}
 		if path != "" {
-			if err := atomicfile.Write(path, 0o600, func(w io.Writer) error { return report.WriteDiscoverJSON(w, r) }); err != nil {
+			if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return report.WriteDiscoverJSON(w, r) }); err != nil {
 				return fmt.Errorf("--json: %w", err)
 			}
 		}
 	}
 	if path := v.GetString("csv"); path != "" {
-		if err := atomicfile.Write(path, 0o600, func(w io.Writer) error { return report.WriteDiscoverCSV(w, r) }); err != nil {
+		if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return report.WriteDiscoverCSV(w, r) }); err != nil {
 			return fmt.Errorf("--csv: %w", err)
 		}
 	}
