@@ -198,5 +198,12 @@ func writeDiscoveredInventory(stderr io.Writer, v *viper.Viper, path string, r *
 	say("not added: stale in AD (--include-stale adds it)", rep.Skipped)
 	say("ad_status tag updated", rep.Marked)
 	say("not added: not a valid host name", rep.Invalid)
+	// Password files are checked where the scan runs, which need not be
+	// here: a missing one is worth a warning, not a refusal.
+	if inv, err := inventory.Load(path); err == nil {
+		if err := inventory.CheckFiles(inv); err != nil {
+			fmt.Fprintf(stderr, "aadcready: warning: %s: %v\n(inventory validate refuses the file until that is fixed where the scan runs)\n", path, err)
+		}
+	}
 	return nil
 }
