@@ -8,9 +8,16 @@ import (
 	"aadcready/catalog"
 )
 
+// ClassNotStarted is the failure class of a host the run ended while it
+// waited for its turn (a credential being tried on other hosts first): it
+// was never contacted.
+const ClassNotStarted = "not_started"
+
 // Cancelled tells whether the scan of h was cut short by an interrupt
-// before it finished: no finding, just not checked.
-func (h Host) Cancelled() bool { return h.Failure != nil && h.Failure.Class == "cancelled" }
+// before it finished, or before it started: no finding, just not checked.
+func (h Host) Cancelled() bool {
+	return h.Failure != nil && (h.Failure.Class == "cancelled" || h.Failure.Class == ClassNotStarted)
+}
 
 // Merge returns base with the hosts of rescan (scan --only) in place of the
 // same hosts, matched ignoring case as Windows does. A host the rescan did

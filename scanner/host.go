@@ -33,6 +33,7 @@ const waitedForTurn = "the scan ended while this host waited for its turn"
 const (
 	classCredential         = "credential"          // the secret could not be read
 	classCredentialDisabled = "credential_disabled" // refused by the first hosts; not tried here
+	classNotStarted         = results.ClassNotStarted
 )
 
 // host scans one host under its own deadline and always returns its result.
@@ -92,7 +93,7 @@ func (s *scan) runWithRetries(ctx context.Context, h inventory.Host, command str
 	credKey := h.Username + " (" + h.Secret.String() + ")"
 	if !s.guard.acquire(ctx, credKey) {
 		if ctx.Err() != nil {
-			return nil, nil, &hostError{string(wsman.ClassCancelled),
+			return nil, nil, &hostError{classNotStarted,
 				waitedForTurn + " (credential " + credKey + " was being tried on other hosts first); it was never contacted",
 				"nothing is wrong with this host as far as the run knows: rescan it (--only RUN:cancelled)"}
 		}
@@ -263,6 +264,7 @@ var classWords = map[string]string{
 	string(wsman.ClassUnsupported):         "setting not supported",
 	classCredential:                        "password not available",
 	classCredentialDisabled:                "credential not used",
+	classNotStarted:                        "never contacted",
 }
 
 var opWords = map[string]string{
@@ -281,7 +283,7 @@ var opWords = map[string]string{
 // credential guard) make the host UNREACHABLE; later ones INCOMPLETE.
 func reached(f *results.Failure) bool {
 	switch f.Class {
-	case string(wsman.ClassCancelled), classCredential, classCredentialDisabled:
+	case string(wsman.ClassCancelled), classNotStarted, classCredential, classCredentialDisabled:
 		return false
 	}
 	switch f.Op {
@@ -352,8 +354,8 @@ func (s *scan) cancelled(h inventory.Host, why *results.Failure) results.Host {
 		Name: h.Name, Address: h.Address, Port: h.Port, Scheme: h.Scheme, Auth: h.Auth, Group: h.Group, Tags: h.Tags,
 		Failure: &results.Failure{Class: string(wsman.ClassCancelled), Message: "the scan was interrupted before this host finished", Hint: "rerun the scan for this host"},
 	}
-	if why != nil && strings.HasPrefix(why.Message, waitedForTurn) {
-		r.Failure.Message, r.Failure.Hint = why.Message, why.Hint
+	if why != nil && why.Class == classNotStarted {
+		r.Failure.Class, r.Failure.Message, r.Failure.Hint = why.Class, why.Message, why.Hint
 	}
 	s.evaluate(&r, unknownFacts(r.Failure.Message))
 	return r

@@ -110,7 +110,7 @@ func Scan(ctx context.Context, inv *inventory.Inventory, opt Options) *results.R
 		// reported as cancelled; finished ones keep their results.
 		run.Interrupted = true
 		for i, h := range inv.Hosts {
-			if r := run.Hosts[i]; r.Name == "" || (r.Failure != nil && r.Failure.Class == string(wsman.ClassCancelled)) {
+			if r := run.Hosts[i]; r.Name == "" || r.Cancelled() {
 				run.Hosts[i] = s.cancelled(h, r.Failure)
 			}
 		}
