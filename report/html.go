@@ -284,6 +284,7 @@ func banners(run *results.Run, warned int) []banner {
 			"The first hosts refused them, so the run stopped using them to avoid locking the account out: " +
 				strings.Join(run.CredentialsDisabled, ", ") + "."})
 	}
+	out = append(out, joinBanners(run)...)
 	if warned > 0 {
 		out = append(out, banner{"alert", plural(warned, "host was", "hosts were") + " scanned with a security warning.",
 			"Unencrypted traffic or disabled certificate checks: see the list below before trusting these results."})

@@ -35,8 +35,16 @@ type Run struct {
 	// CredentialsDisabled lists credentials the run stopped using after
 	// the first hosts refused them (to avoid locking the account out).
 	CredentialsDisabled []string `json:"credentials_disabled,omitempty"`
-	Summary             Summary  `json:"summary"`
-	Hosts               []Host   `json:"hosts"`
+	// Shard is the part of the inventory this run scanned (scan --shard).
+	Shard *Shard `json:"shard,omitempty"`
+	// MergedFrom lists the runs a joined run (report RUN RUN...) was made
+	// of; MissingShards the shards none of them covered; MergeNotes what
+	// the join decided (hosts scanned twice).
+	MergedFrom    []Source `json:"merged_from,omitempty"`
+	MissingShards []Shard  `json:"missing_shards,omitempty"`
+	MergeNotes    []string `json:"merge_notes,omitempty"`
+	Summary       Summary  `json:"summary"`
+	Hosts         []Host   `json:"hosts"`
 }
 
 // Summary counts hosts per verdict.
@@ -54,6 +62,10 @@ type Host struct {
 	Auth    string            `json:"auth"`
 	Group   string            `json:"group,omitempty"`
 	Tags    map[string]string `json:"tags,omitempty"`
+	// InventoryPos is the host's place (from 1) in the whole inventory,
+	// recorded by a sharded scan so that joined shards keep the order of
+	// one scan.
+	InventoryPos int `json:"inventory_pos,omitempty"`
 
 	Verdict catalog.Verdict `json:"verdict"`
 	Score   *int            `json:"score"`
@@ -138,6 +150,9 @@ const (
 func (r *Run) ExitCode() int {
 	if r.Interrupted {
 		return ExitInterrupted
+	}
+	if len(r.MissingShards) > 0 {
+		return ExitNotChecked // the hosts of a missing shard were not checked
 	}
 	code := ExitOK
 	for _, h := range r.Hosts {

@@ -1,3 +1,10 @@
+// Samba's self-generated LDAPS certificate (and some self-signed WinRM
+// ones) carry a negative serial number, which Go refuses to parse since
+// 1.23. The chain and the name are still verified; only that encoding slip
+// is let through, so `discover` can read a DC that never replaced it.
+//
+//go:debug x509negativeserial=1
+
 // Command aadcready tells, for every Azure AD Connect (Microsoft Entra Connect
 // Sync) server of an inventory, whether it is ready for AD Connect V2 and the
 // deadlines that apply, what blocks it and what to do next. It connects over

@@ -102,7 +102,7 @@ and an optional --config file, in that order of precedence.
 	root.PersistentFlags().String("log-file", "", "write logs to this file instead of stderr")
 	root.PersistentFlags().String("output-mode", "private", "who may read the files and folders written: private (owner only: 0600/0700) or group (0640/0750); never more than the umask allows")
 	root.AddCommand(newScanCmd(), newConnectCmd(), newDemoCmd(), newSimulateCmd(), newInventoryCmd(), newProbesCmd(), newChecksCmd(),
-		newReportCmd(), newDiffCmd())
+		newReportCmd(), newDiffCmd(), newDiscoverCmd())
 	locateSettings(root)
 	return root
 }

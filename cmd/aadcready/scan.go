@@ -74,6 +74,7 @@ Credentials come from the inventory's password_env / password_file / password_pr
 	f.String("password-file", "", "--hosts: file holding the password, readable by its owner only")
 	f.Bool("password-prompt", false, "--hosts: ask for the password on the terminal")
 	f.String("ca-file", "", "--hosts: PEM file of an extra CA to trust for HTTPS")
+	addShardFlags(f)
 	addScanFlags(cmd)
 	return cmd
 }
@@ -213,6 +214,11 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 	if err != nil {
 		return err
 	}
+	whole := inv.Names()
+	inv, shard, err := pickShard(v, inv)
+	if err != nil {
+		return err
+	}
 	var rescanned []string
 	if spec := v.GetString("only"); spec != "" {
 		picked, err := selectRescan(stderr, logger, inv, spec, outDir)
@@ -264,7 +270,7 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 	if err != nil {
 		return err
 	}
-	if rescanned == nil { // a rescan covers a few hosts: no news there
+	if rescanned == nil && shard == nil { // a rescan or a shard covers some hosts: no news there
 		for _, w := range ws.Unmatched(inv.Names()) {
 			logger.Warn("waiver matches no host of this scan", "file", ws.Path, "line", w.Line, "check", w.Check, "host", w.Host)
 		}
@@ -291,6 +297,9 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 	if ws != nil {
 		opt.Waivers = ws.For
 	}
+	if shard != nil {
+		logger.Info("scanning one shard", "shard", shard.String())
+	}
 	logger.Info("scan started", "hosts", len(inv.Hosts), "inventory", inv.Path, "as_of", asOf.Format(time.DateOnly),
 		"catalog", cat.Version, "waivers", v.GetString("waivers"), "out", outDir)
 	prog.Start(len(inv.Hosts))
@@ -298,6 +307,10 @@ func runScanChecked(ctx context.Context, stdout, stderr io.Writer, v *viper.Vipe
 	prog.Finish()
 	if resumed != nil {
 		run = withResumed(run, resumed, opt, order)
+	}
+	if shard != nil {
+		run.Shard = shard
+		recordPositions(run, whole)
 	}
 	logger.Info("scan finished", "hosts", len(run.Hosts), "interrupted", run.Interrupted, "duration_ms", run.DurationMS)
 	return finish(ctx, stdout, stderr, v, run, cat, out, since, logger, policy)
