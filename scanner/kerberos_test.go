@@ -96,6 +96,7 @@ func TestScanNegotiateFallsBackWithoutRealm(t *testing.T) {
 	t.Setenv("KRB5_CONFIG", empty)
 	inv, _ := startFleet(t, `hosts:
   - name: aadc-neg
+    address: 127.0.83.10
     profile: ws2019-v2-current
     users: [{username: 'CONTOSO\svc', password: 'Scanner-Test-Pw-1'}]
 `)
