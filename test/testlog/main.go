@@ -1,9 +1,11 @@
 // Command testlog turns the event stream of `go test -json` (stdin) into the
 // short report test/run prints: one line per package, the whole output of
-// every failed test or package, and a list of the tests that were skipped
-// with their reasons. It exits 1 when a test, a package or a build failed.
+// every failed test or package, a list of the tests that were skipped
+// with their reasons, and the count of tests (subtests included) that
+// passed, failed and were skipped. It exits 1 when a test, a package or a
+// build failed.
 //
-//	go test -json ./... | go run ./test/testlog -skips skipped.tsv
+//	go test -json ./... | go run ./test/testlog -skips skipped.tsv -counts counts.txt
 package main
 
 import (
@@ -29,30 +31,44 @@ type event struct {
 
 func main() {
 	skips := flag.String("skips", "", "append the skipped tests to this file (package, test, reason; tab-separated)")
+	counts := flag.String("counts", "", "append a line 'passed failed skipped' (test counts) to this file")
 	flag.Parse()
-	var sw io.Writer = io.Discard
-	if *skips != "" {
-		f, err := os.OpenFile(*skips, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "testlog:", err)
-			os.Exit(2)
-		}
-		defer f.Close()
-		sw = f
-	}
-	failed, err := summarize(os.Stdin, os.Stdout, sw)
+	sw, cw := appender(*skips), appender(*counts)
+	n, err := summarize(os.Stdin, os.Stdout, sw)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testlog:", err)
 		os.Exit(2)
 	}
-	if failed {
+	fmt.Fprintf(cw, "%d %d %d\n", n.passed, n.failed, n.skipped)
+	if n.broken {
 		os.Exit(1)
 	}
 }
 
+// appender opens path for appending, or discards when path is empty.
+func appender(path string) io.Writer {
+	if path == "" {
+		return io.Discard
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testlog:", err)
+		os.Exit(2)
+	}
+	return f // closed when the process exits
+}
+
+// tally is what one stream of events held: tests (subtests included) that
+// passed, failed and were skipped, and whether anything failed at all (a
+// test, a package or a build).
+type tally struct {
+	passed, failed, skipped int
+	broken                  bool
+}
+
 // summarize reads the events from r, writes the report to out and one line
-// per skipped test to skips. It reports whether anything failed.
-func summarize(r io.Reader, out, skips io.Writer) (failed bool, err error) {
+// per skipped test to skips, and counts the tests.
+func summarize(r io.Reader, out, skips io.Writer) (n tally, err error) {
 	// Output is buffered per test (and per package, key test ""): it is
 	// printed only when that test or package fails, or kept as the skip
 	// reason when it skips.
@@ -79,7 +95,7 @@ func summarize(r io.Reader, out, skips io.Writer) (failed bool, err error) {
 			}
 			b.WriteString(e.Output)
 		case "build-fail":
-			failed = true
+			n.broken = true
 			fmt.Fprintf(out, "BUILD FAILED %s\n%s", e.ImportPath, builds[e.ImportPath])
 		case "output":
 			b := outputs[key]
@@ -90,16 +106,22 @@ func summarize(r io.Reader, out, skips io.Writer) (failed bool, err error) {
 			b.WriteString(e.Output)
 		case "skip":
 			if e.Test != "" {
+				n.skipped++
 				fmt.Fprintf(skips, "%s\t%s\t%s\n", e.Package, e.Test, skipReason(outputs[key].String()))
 			}
 			delete(outputs, key)
 		case "pass":
 			delete(outputs, key)
-			if e.Test == "" {
+			if e.Test != "" {
+				n.passed++
+			} else {
 				fmt.Fprintf(out, "ok   %s %s\n", e.Package, elapsed(e.Elapsed))
 			}
 		case "fail":
-			failed = true
+			n.broken = true
+			if e.Test != "" {
+				n.failed++
+			}
 			// A test's output holds its own lines only (a subtest's go to
 			// the subtest), so each failed level prints what it logged.
 			if e.Test == "" {
@@ -113,7 +135,7 @@ func summarize(r io.Reader, out, skips io.Writer) (failed bool, err error) {
 			delete(outputs, key)
 		}
 	}
-	return failed, sc.Err()
+	return n, sc.Err()
 }
 
 // skipReason is what the test logged before it skipped, on one line,

@@ -9,7 +9,7 @@ import (
 func TestSummarize(t *testing.T) {
 	cases := []struct {
 		name, in           string
-		failed             bool
+		want               tally
 		wantOut, wantSkips []string
 		notOut             []string
 	}{
@@ -26,6 +26,7 @@ func TestSummarize(t *testing.T) {
 			wantOut:   []string{"ok   p 1.5s"},
 			notOut:    []string{"quiet on success", "pywinrm"},
 			wantSkips: []string{"p\tTestA\tpywinrm is not installed (apt-get install -y python3-winrm)\n"},
+			want:      tally{passed: 1, skipped: 1},
 		},
 		{
 			name: "failed subtest prints its output",
@@ -34,7 +35,7 @@ func TestSummarize(t *testing.T) {
 {"Action":"fail","Package":"p","Test":"TestC","Elapsed":0}
 {"Action":"output","Package":"p","Output":"FAIL\n"}
 {"Action":"fail","Package":"p","Elapsed":0.2}`,
-			failed:  true,
+			want:    tally{failed: 2, broken: true},
 			wantOut: []string{"want 1, got 2", "FAIL p 200ms"},
 		},
 		{
@@ -42,7 +43,7 @@ func TestSummarize(t *testing.T) {
 			in: `{"ImportPath":"q [q.test]","Action":"build-output","Output":"q/x.go:1: syntax error\n"}
 {"ImportPath":"q [q.test]","Action":"build-fail"}
 {"Action":"fail","Package":"q","Elapsed":0}`,
-			failed:  true,
+			want:    tally{broken: true},
 			wantOut: []string{"BUILD FAILED q [q.test]", "syntax error"},
 		},
 		{
@@ -54,12 +55,12 @@ func TestSummarize(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var out, skips bytes.Buffer
-			failed, err := summarize(strings.NewReader(c.in), &out, &skips)
+			n, err := summarize(strings.NewReader(c.in), &out, &skips)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if failed != c.failed {
-				t.Errorf("failed = %v, want %v", failed, c.failed)
+			if n != c.want {
+				t.Errorf("tally = %+v, want %+v", n, c.want)
 			}
 			for _, w := range c.wantOut {
 				if !strings.Contains(out.String(), w) {
