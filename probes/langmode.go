@@ -174,36 +174,8 @@ func lexPS(s string) []psTok {
 		case c == '@' && i+1 < len(s) && (s[i+1] == '(' || s[i+1] == '{'):
 			add(tkPunct, i, i+2)
 			i += 2
-		case c == '\'':
-			j := i + 1
-			for j < len(s) {
-				if s[j] == '\'' {
-					if j+1 < len(s) && s[j+1] == '\'' {
-						j += 2
-						continue
-					}
-					break
-				}
-				j++
-			}
-			add(tkStr, i, min(j+1, len(s)))
-			i = j + 1
-		case c == '"':
-			j := i + 1
-			for j < len(s) {
-				if s[j] == '`' {
-					j += 2
-					continue
-				}
-				if s[j] == '"' {
-					if j+1 < len(s) && s[j+1] == '"' {
-						j += 2
-						continue
-					}
-					break
-				}
-				j++
-			}
+		case c == '\'' || c == '"':
+			j := quoteEnd(s, i)
 			add(tkStr, i, min(j+1, len(s)))
 			i = j + 1
 		case c == '$':
@@ -590,4 +562,26 @@ func unquotePS(s string) string {
 		return s[1 : len(s)-1]
 	}
 	return s
+}
+
+// quoteEnd is the index of the quote that closes the string opening at
+// s[i] (len(s) when it never closes): a doubled quote stands for itself,
+// and in a double-quoted string a backtick escapes the next character.
+func quoteEnd(s string, i int) int {
+	q := s[i]
+	j := i + 1
+	for j < len(s) {
+		switch {
+		case q == '"' && s[j] == '`':
+			j += 2
+			continue
+		case s[j] == q && j+1 < len(s) && s[j+1] == q:
+			j += 2
+			continue
+		case s[j] == q:
+			return j
+		}
+		j++
+	}
+	return j
 }

@@ -44,11 +44,17 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 	if err := regular(path, fi); err != nil {
 		return nil, nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
+	return openRegular(path, os.O_RDONLY|openNonBlock)
+}
+
+// openRegular opens path with flag and keeps it only if what was opened
+// is a regular file.
+func openRegular(path string, flag int) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
 		return nil, nil, err
 	}
-	fi, err = f.Stat()
+	fi, err := f.Stat()
 	if err == nil {
 		err = regular(path, fi)
 	}
@@ -156,17 +162,5 @@ func Create(path string, perm os.FileMode) (*os.File, error) {
 // run.json, the lock file): never through a symbolic link, never waiting
 // on a pipe, and only when it is a regular file.
 func OpenOwn(path string) (*os.File, fs.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|NoFollow|openNonBlock, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	fi, err := f.Stat()
-	if err == nil {
-		err = regular(path, fi)
-	}
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, fi, nil
+	return openRegular(path, os.O_RDONLY|NoFollow|openNonBlock)
 }

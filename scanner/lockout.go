@@ -41,11 +41,7 @@ func (g *credGuard) acquire(ctx context.Context, key string) bool {
 	defer stop()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	st := g.creds[key]
-	if st == nil {
-		st = &credState{}
-		g.creds[key] = st
-	}
+	st := g.state(key)
 	for !st.disabled && !st.proven && st.inflight >= g.threshold && ctx.Err() == nil {
 		g.cond.Wait()
 	}
@@ -85,17 +81,22 @@ func (g *credGuard) release(key string, o outcome) {
 	g.cond.Broadcast()
 }
 
-// refuse disables a credential at once: the KDC refused it, so every
-// host would, and each new try counts toward the account's lockout.
-func (g *credGuard) refuse(key string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+// state is key's state, created on first use; g.mu is held.
+func (g *credGuard) state(key string) *credState {
 	st := g.creds[key]
 	if st == nil {
 		st = &credState{}
 		g.creds[key] = st
 	}
-	st.disabled = true
+	return st
+}
+
+// refuse disables a credential at once: the KDC refused it, so every
+// host would, and each new try counts toward the account's lockout.
+func (g *credGuard) refuse(key string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.state(key).disabled = true
 	g.cond.Broadcast()
 }
 
