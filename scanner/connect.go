@@ -22,15 +22,18 @@ type Step struct {
 
 // ConnectResult is what `aadcready connect` found for one host.
 type ConnectResult struct {
-	Host       string            `json:"host"`
-	Address    string            `json:"address"`
-	Port       int               `json:"port"`
-	Scheme     string            `json:"scheme"`
-	Auth       string            `json:"auth"`
-	OK         bool              `json:"ok"`
-	Sealed     bool              `json:"sealed"`
-	Steps      []Step            `json:"steps"`
-	Stdout     string            `json:"stdout,omitempty"`
+	Host    string `json:"host"`
+	Address string `json:"address"`
+	Port    int    `json:"port"`
+	Scheme  string `json:"scheme"`
+	Auth    string `json:"auth"`
+	OK      bool   `json:"ok"`
+	Sealed  bool   `json:"sealed"`
+	Steps   []Step `json:"steps"`
+	Stdout  string `json:"stdout,omitempty"` // cleaned and truncated for display
+	// RawStdout is the command's standard output byte for byte (connect
+	// --stdout); untrusted, never shown as it is.
+	RawStdout  []byte            `json:"-"`
 	Stderr     string            `json:"stderr,omitempty"` // CLIXML decoded; untrusted
 	ExitCode   int               `json:"exit_code"`
 	Failure    *results.Failure  `json:"failure,omitempty"`
@@ -39,13 +42,14 @@ type ConnectResult struct {
 }
 
 // Connect runs the connection diagnostic against one host: resolve, connect,
-// TLS, authenticate, create a shell, run command, clean up. onStep (may be
-// nil) sees each step as it completes, for live output.
-func Connect(ctx context.Context, h inventory.Host, opt Options, command string, onStep func(Step)) ConnectResult {
+// TLS, authenticate, create a shell, run command (with stdin, which may be
+// nil), clean up. onStep (may be nil) sees each step as it completes, for
+// live output.
+func Connect(ctx context.Context, h inventory.Host, opt Options, command string, stdin []byte, onStep func(Step)) ConnectResult {
 	opt.defaults()
 	s := &scan{opt: opt, guard: newCredGuard(opt.LockoutThreshold)}
 	defer s.krb.close()
-	return s.connect(ctx, h, command, onStep)
+	return s.connect(ctx, h, command, stdin, onStep)
 }
 
 // Preflight runs the connection diagnostic against every host of inv under
@@ -57,7 +61,7 @@ func Preflight(ctx context.Context, inv *inventory.Inventory, opt Options, comma
 	defer s.krb.close()
 	out := make([]ConnectResult, len(inv.Hosts))
 	forEach(ctx, len(inv.Hosts), opt.Concurrency, func(i int) {
-		out[i] = s.connect(ctx, inv.Hosts[i], command, nil)
+		out[i] = s.connect(ctx, inv.Hosts[i], command, nil, nil)
 	})
 	for i, h := range inv.Hosts {
 		if out[i].Host == "" {
@@ -68,7 +72,7 @@ func Preflight(ctx context.Context, inv *inventory.Inventory, opt Options, comma
 	return out
 }
 
-func (s *scan) connect(ctx context.Context, h inventory.Host, command string, onStep func(Step)) (r ConnectResult) {
+func (s *scan) connect(ctx context.Context, h inventory.Host, command string, stdin []byte, onStep func(Step)) (r ConnectResult) {
 	start := time.Now()
 	r = ConnectResult{Host: h.Name, Address: h.DialAddress(), Port: h.Port, Scheme: h.Scheme, Auth: h.Auth}
 	// wsman reports connection steps from its dial goroutine, which may
@@ -106,7 +110,7 @@ func (s *scan) connect(ctx context.Context, h inventory.Host, command string, on
 		r.Failure = &results.Failure{Class: string(e.Class), Op: "resolve", Message: clean(e.Message), Hint: e.Hint}
 		return r
 	}
-	res, attempts, err := s.runWithRetries(ctx, h, command, nil, func(step string, d time.Duration, err error) {
+	res, attempts, err := s.runWithRetries(ctx, h, command, stdin, func(step string, d time.Duration, err error) {
 		st := Step{Name: step, Duration: d}
 		if err != nil {
 			st.Err = clean(err.Error())
@@ -126,7 +130,7 @@ func (s *scan) connect(ctx context.Context, h inventory.Host, command string, on
 		return r
 	}
 	r.OK, r.Sealed, r.ExitCode = true, res.Sealed, res.ExitCode
-	r.Stdout = truncate(string(res.Stdout), maxStderr)
+	r.Stdout, r.RawStdout = truncate(string(res.Stdout), maxStderr), res.Stdout
 	r.Stderr = truncate(wsman.DecodeCLIXML(res.Stderr), maxStderr)
 	return r
 }

@@ -13,6 +13,7 @@ import (
 	"aadcready/inventory"
 	"aadcready/report"
 	"aadcready/results"
+	"aadcready/safefile"
 	"aadcready/scanner"
 )
 
@@ -50,6 +51,8 @@ Exit code 0 when every host connected, 2 when some did not, 3 on usage errors.`,
 	f.Duration("host-timeout", time.Minute, "deadline per host, retries included")
 	f.Int("retries", 0, "retries of connection errors and timeouts (a diagnostic reports the first failure by default)")
 	f.String("csv", "", "inventory pre-flight: write the results to this CSV file")
+	f.String("stdin", "", "one host: send this file's bytes to the command's standard input (- for this program's own standard input)")
+	f.String("stdout", "", "one host: write the command's standard output to this file, byte for byte (the terminal shows it made safe)")
 	return cmd
 }
 
@@ -112,20 +115,34 @@ func runConnect(cmd *cobra.Command, args []string) error {
 	}
 	out := cmd.OutOrStdout()
 	if host != "" {
+		stdin, err := readStdinFlag(cmd, v.GetString("stdin"))
+		if err != nil {
+			return err
+		}
 		h := inv.Hosts[0]
 		fmt.Fprintf(out, "%s -> %s:%d (%s, %s)\n", h.Name, h.DialAddress(), h.Port, h.Scheme, h.Auth)
-		r := scanner.Connect(cmd.Context(), h, opt, command, func(st scanner.Step) {
+		r := scanner.Connect(cmd.Context(), h, opt, command, stdin, func(st scanner.Step) {
 			status := "ok"
 			if st.Err != "" {
 				status = "FAILED"
 			}
 			fmt.Fprintf(out, "  %-15s %-6s %8s%s\n", stepName(st.Name), status, st.Duration.Round(time.Millisecond), stepDetail(st.Name))
 		})
+		var stdoutErr error
+		if path := v.GetString("stdout"); path != "" && r.OK {
+			stdoutErr = atomicfile.Write(path, 0o600, func(w io.Writer) error { _, err := w.Write(r.RawStdout); return err })
+		}
 		report.WriteConnectResult(out, r)
+		if stdoutErr != nil {
+			return outputError{fmt.Errorf("--stdout: %w", stdoutErr)}
+		}
 		if !r.OK {
 			return exitError{results.ExitNotChecked}
 		}
 		return nil
+	}
+	if v.GetString("stdin") != "" || v.GetString("stdout") != "" {
+		return usage("--stdin and --stdout go with one HOST, not the inventory pre-flight")
 	}
 	rs := scanner.Preflight(cmd.Context(), inv, opt, command)
 	// The file first: a closed stdout costs the table, not the results.
@@ -143,6 +160,29 @@ func runConnect(cmd *cobra.Command, args []string) error {
 		}
 	}
 	return nil
+}
+
+// readStdinFlag reads what --stdin names: a regular file of at most 64
+// MiB, or (for -) this program's standard input, under the same cap.
+func readStdinFlag(cmd *cobra.Command, path string) ([]byte, error) {
+	switch path {
+	case "":
+		return nil, nil
+	case "-":
+		b, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), safefile.MaxInventory+1))
+		if err == nil && len(b) > safefile.MaxInventory {
+			err = fmt.Errorf("more than %d bytes", safefile.MaxInventory)
+		}
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--stdin -: standard input: %w", err)}
+		}
+		return b, nil
+	}
+	b, err := safefile.Read(cmd.Context(), path, safefile.MaxInventory)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--stdin: %w", err)}
+	}
+	return b, nil
 }
 
 // stepName and stepDetail split a step such as "kerberos-as kdc=dc01:88

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -78,6 +79,23 @@ func TestConnectKerberosMIT(t *testing.T) {
 				}
 				if name != "ticket cache" && !strings.Contains(stdout, "kerberos-as") {
 					t.Errorf("no AS exchange shown:\n%s", stdout)
+				}
+				// Large stdin, every byte value, over several sealed Sends:
+				// the command's stdout comes back byte for byte.
+				in, got := filepath.Join(t.TempDir(), "in.bin"), filepath.Join(t.TempDir(), "out.bin")
+				data := make([]byte, 200<<10)
+				for i := range data {
+					data[i] = byte(i*7 + i/256)
+				}
+				if err := os.WriteFile(in, data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				stdout, stderr, code = run(t, "connect", "-i", inv, krbHost, "--host-timeout", "20s", "--stdin", in, "--stdout", got, "--", "echo-stdin")
+				if code != 0 {
+					t.Fatalf("with --stdin: exit %d\n%s%s", code, stdout, stderr)
+				}
+				if b, err := os.ReadFile(got); err != nil || !bytes.Equal(b, data) {
+					t.Errorf("--stdout holds %d bytes (%v), want the %d bytes sent", len(b), err, len(data))
 				}
 			})
 		}
