@@ -2,7 +2,8 @@
 // Active Directory: the MSOL_ connector accounts every default installation
 // creates, the server each one's description names, and that server's
 // computer object (is it still there, enabled, logging on?). It reads the
-// directory over LDAPS or StartTLS with a simple bind and changes nothing.
+// directory over LDAPS or StartTLS with a simple bind or a Kerberos (SASL
+// GSSAPI) bind and changes nothing.
 //
 // Everything the directory returns is untrusted: callers neutralise it for
 // the terminal, spreadsheets and logs.
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"aadcready/wsman"
 )
 
 // Security modes of the connection.
@@ -41,6 +44,11 @@ type Config struct {
 
 	Username string // simple bind: user@domain, DOMAIN\user or a DN
 	Password string
+
+	// Kerberos, when set, binds with SASL GSSAPI instead of a simple bind,
+	// with the run's one Kerberos credential (one AS exchange, shared).
+	Kerberos *wsman.Kerberos
+	SPN      string // default ldap/<ServerName, else Host>
 
 	Base   string // where to look for connector accounts; default: the domain (or, with GC, the forest)
 	Filter string // default DefaultFilter
@@ -174,7 +182,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		DC: fmt.Sprintf("%s:%d", cfg.Host, cfg.port()), TLS: cfg.TLS, GC: cfg.GC, Filter: cfg.Filter,
 		StaleDays: int(cfg.StaleAfter.Hours() / 24), When: cfg.Now.UTC(),
 	}
-	if cfg.TLS == TLSNone {
+	switch {
+	case cfg.TLS == TLSNone && cfg.Kerberos != nil:
+		r.Warnings = append(r.Warnings, "plain LDAP (--tls none) with Kerberos: no SASL security layer is negotiated, so every answer crossed the network unsigned and unencrypted (a man in the middle could change them)")
+	case cfg.TLS == TLSNone:
 		r.Warnings = append(r.Warnings, "plain LDAP (--tls none): the bind password and every answer crossed the network unencrypted")
 	}
 	if c.legacyCN {

@@ -14,6 +14,9 @@ import (
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
+	"github.com/go-ldap/ldap/v3/gssapi"
+
+	"aadcready/wsman"
 )
 
 // Kind classifies a discovery failure; every kind is the operator's to fix.
@@ -65,10 +68,14 @@ func (c *conn) close() {
 // connect dials, secures the connection as configured and binds once: a
 // refused password is never retried (one failed logon per run).
 func connect(ctx context.Context, cfg Config) (*conn, error) {
-	if cfg.Username == "" {
+	if cfg.Username == "" && cfg.Kerberos == nil {
 		return nil, &Error{Kind: KindUsage, Msg: "no --username to bind as (Active Directory refuses anonymous searches)"}
 	}
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.port()))
+	spn, err := cfg.spn()
+	if err != nil {
+		return nil, err
+	}
 	var legacyCN bool
 	tc, err := tlsConfig(cfg, &legacyCN)
 	if err != nil {
@@ -108,8 +115,13 @@ func connect(ctx context.Context, cfg Config) (*conn, error) {
 			return nil, tlsError(addr, err)
 		}
 	}
-	if err := l.Bind(cfg.Username, cfg.Password); err != nil {
-		return nil, bindError(addr, cfg, err)
+	if cfg.Kerberos != nil {
+		err = gssapiBind(ctx, l, cfg, spn, addr)
+	} else if err = l.Bind(cfg.Username, cfg.Password); err != nil {
+		err = bindError(addr, cfg, err)
+	}
+	if err != nil {
+		return nil, err
 	}
 	ok = true
 	c.legacyCN = legacyCN
@@ -203,6 +215,70 @@ func tlsError(addr string, err error) error {
 		return &Error{Kind: KindTimeout, Msg: fmt.Sprintf("TLS handshake with %s timed out", addr), Err: err}
 	}
 	return &Error{Kind: KindUnreachable, Msg: fmt.Sprintf("TLS handshake with %s failed (is it an LDAPS port? try --tls starttls on 389)", addr), Err: err}
+}
+
+// spn is the service principal of a Kerberos bind: --spn, else
+// ldap/<the DC's name>. Tickets are issued to registered names, never to an
+// address, so a DC given by IP needs --server-name (or --spn).
+func (c Config) spn() (string, error) {
+	if c.Kerberos == nil || c.SPN != "" {
+		return c.SPN, nil
+	}
+	name := c.ServerName
+	if name == "" {
+		name = c.Host
+	}
+	if net.ParseIP(strings.Trim(name, "[]")) != nil {
+		return "", &Error{Kind: KindUsage, Msg: fmt.Sprintf("--dc %s is an IP address: Kerberos cannot ask the KDC for a ticket to ldap/%s (tickets are issued to host names registered as SPNs); give the DC's DNS name with --server-name (it is also the name checked in its certificate) or --spn ldap/<name>", name, name)}
+	}
+	return "ldap/" + name, nil
+}
+
+// gssapiBind binds with SASL GSSAPI (RFC 4752) using the run's Kerberos
+// credential: its one AS exchange, a service ticket for spn, then the
+// AP exchange with the DC. No SASL security layer is negotiated; TLS
+// protects the connection (or, with --tls none, nothing does).
+func gssapiBind(ctx context.Context, l *ldap.Conn, cfg Config, spn, addr string) error {
+	cl, err := cfg.Kerberos.ServiceClient(ctx, spn, nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return kerberosError(cfg, spn, err)
+	}
+	// A fresh wrapper per bind: it holds this exchange's session keys.
+	if err := l.GSSAPIBind(&gssapi.Client{Client: cl}, spn, ""); err != nil {
+		var le *ldap.Error
+		switch {
+		case errors.As(err, &le) && le.ResultCode == ldap.ErrorNetwork:
+			return bindError(addr, cfg, err)
+		case errors.As(err, &le) && le.ResultCode == ldap.LDAPResultStrongAuthRequired && cfg.TLS == TLSNone:
+			return &Error{Kind: KindLogon, Msg: fmt.Sprintf("%s refuses a Kerberos bind without TLS: it wants a SASL security layer (signing), which this tool does not negotiate; use --tls ldaps or starttls", addr), Err: err}
+		}
+		return &Error{Kind: KindLogon, Msg: fmt.Sprintf("%s refused the Kerberos bind with a ticket for %s (check that %s is the DC's SPN: setspn -Q %s; and the clocks)", addr, spn, spn, spn), Err: err}
+	}
+	return nil
+}
+
+// kerberosError names a failure of the credential or of the ticket request,
+// with wsman's class and hint: a refused pre-authentication is final.
+func kerberosError(cfg Config, spn string, err error) error {
+	e := wsman.Classify(err)
+	kind := KindLogon
+	if e.Class == wsman.ClassKDCUnreachable {
+		kind = KindUnreachable
+	}
+	msg := fmt.Sprintf("Kerberos (%s) for %s: %s", cfg.Kerberos.Source(), spn, e.Class)
+	if e.Class == wsman.ClassKrbPreauthFailed {
+		msg += " (tried once, not retried)"
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	if e.Hint != "" {
+		msg += " (" + e.Hint + ")"
+	}
+	return &Error{Kind: kind, Msg: msg}
 }
 
 func bindError(addr string, cfg Config, err error) error {

@@ -443,3 +443,19 @@ func CredentialRefused(err error) bool {
 	}
 	return false
 }
+
+// ServiceClient makes the credential's one AS exchange (or uses the ticket
+// cache's TGT), gets a service ticket for spn into the client's cache, and
+// returns the gokrb5 client holding both, for another protocol's GSS-API
+// exchange (discover's LDAP SASL GSSAPI bind). A refusal is the same final
+// one the WinRM hosts of the run would get; the caller must not Destroy the
+// client (Close does, once).
+func (k *Kerberos) ServiceClient(ctx context.Context, spn string, trace func(string, time.Duration, error)) (*client.Client, error) {
+	if trace == nil {
+		trace = func(string, time.Duration, error) {}
+	}
+	if _, _, err := k.serviceTicket(ctx, spn, trace); err != nil {
+		return nil, err
+	}
+	return k.cl, nil
+}

@@ -96,7 +96,7 @@ func Start(ctx context.Context, dir, ip, ldif string, cert Certificate) (*DC, er
 	opts := []string{
 		"interfaces = " + ip + "/8", // with a mask Samba takes the address as given: it need not be on an interface
 		"bind interfaces only = yes",
-		"server services = ldap",
+		"server services = ldap, kdc", // the KDC answers on ip:88 (discover's Kerberos bind)
 		"dns forwarder = none",
 		"pid directory = " + filepath.Join(dir, "run"), // nothing shared with another Samba on the machine
 		"ncalrpc dir = " + filepath.Join(dir, "ncalrpc"),
@@ -104,6 +104,11 @@ func Start(ctx context.Context, dir, ip, ldif string, cert Certificate) (*DC, er
 		"logging = file",
 		"netbios name = DC1",
 		"tls enabled = yes",
+		// As Active Directory does, accept a Kerberos (SASL GSSAPI) bind
+		// without a SASL security layer when TLS protects the connection
+		// (Samba's default, yes, insists on SASL signing even inside TLS).
+		// Simple binds without TLS are refused either way.
+		"ldap server require strong auth = allow_sasl_over_tls",
 	}
 	if cert == OwnCertificate {
 		dc.CAFile = filepath.Join(dir, "ca.pem")
@@ -115,7 +120,7 @@ func Start(ctx context.Context, dir, ip, ldif string, cert Certificate) (*DC, er
 	}
 	args := []string{"domain", "provision", "--use-rfc2307", "--server-role=dc", "--dns-backend=SAMBA_INTERNAL",
 		"--realm=" + Realm, "--domain=" + NetBIOSDomain, "--adminpass=" + AdminPassword,
-		"--targetdir=" + dir, "--host-ip=" + ip}
+		"--targetdir=" + dir, "--host-ip=" + ip, "--host-name=DC1"} // SPNs ldap/DC1.aadc.test, not this machine's name
 	for _, o := range opts {
 		args = append(args, "--option="+o)
 	}
@@ -131,6 +136,13 @@ func Start(ctx context.Context, dir, ip, ldif string, cert Certificate) (*DC, er
 		"--account-lockout-threshold=5", "-H", filepath.Join(dir, "private", "sam.ldb"))
 	if out, err := lockout.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("samba-tool domain passwordsettings: %v\n%s", err, tail(out))
+	}
+	// A Windows DC registers ldap/<its FQDN> itself; Samba leaves that to
+	// samba_spnupdate (the dnsupdate service, not run here), so a Kerberos
+	// bind would find no service principal without it.
+	spn := exec.CommandContext(ctx, tool("samba-tool"), "spn", "add", "ldap/"+ServerName, "DC1$", "-H", filepath.Join(dir, "private", "sam.ldb"))
+	if out, err := spn.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("samba-tool spn add: %v\n%s", err, tail(out))
 	}
 	if ldif != "" {
 		path := filepath.Join(dir, "fixture.ldif")
