@@ -72,9 +72,12 @@ func connect(ctx context.Context, cfg Config) (*conn, error) {
 		return nil, &Error{Kind: KindUsage, Msg: "no --username to bind as (Active Directory refuses anonymous searches)"}
 	}
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.port()))
-	spn, err := cfg.spn()
-	if err != nil {
-		return nil, err
+	var spn string
+	if cfg.Kerberos != nil {
+		var err error
+		if spn, err = cfg.ServicePrincipal(); err != nil {
+			return nil, err
+		}
 	}
 	var legacyCN bool
 	tc, err := tlsConfig(cfg, &legacyCN)
@@ -217,11 +220,11 @@ func tlsError(addr string, err error) error {
 	return &Error{Kind: KindUnreachable, Msg: fmt.Sprintf("TLS handshake with %s failed (is it an LDAPS port? try --tls starttls on 389)", addr), Err: err}
 }
 
-// spn is the service principal of a Kerberos bind: --spn, else
-// ldap/<the DC's name>. Tickets are issued to registered names, never to an
-// address, so a DC given by IP needs --server-name (or --spn).
-func (c Config) spn() (string, error) {
-	if c.Kerberos == nil || c.SPN != "" {
+// ServicePrincipal is the SPN of a Kerberos bind: SPN, else ldap/<the
+// DC's name>. Tickets are issued to registered names, never to an address,
+// so a DC given by IP needs ServerName (or SPN).
+func (c Config) ServicePrincipal() (string, error) {
+	if c.SPN != "" {
 		return c.SPN, nil
 	}
 	name := c.ServerName

@@ -16,11 +16,12 @@ import (
 	"aadcready/inventory"
 	"aadcready/report"
 	"aadcready/results"
+	"aadcready/wsman"
 )
 
 func newDiscoverCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "discover --dc HOST --username USER [--inventory FILE]",
+		Use:   "discover --dc HOST [--username USER | --auth kerberos] [--inventory FILE]",
 		Short: "Find the AD Connect servers of a forest from Active Directory",
 		Long: `Read Active Directory (read-only) for the MSOL_ connector accounts that every default
 AD Connect installation creates, the server each account's description names, and that
@@ -39,7 +40,9 @@ The connection is LDAPS (636) by default, or StartTLS on 389 (--tls starttls); t
 certificate is verified (--ca-file adds a CA, --server-name the name to check). --tls none
 sends the password readably and is shown as a warning. --gc searches the global
 catalog (3269/3268): every domain of the forest. The bind is a simple bind over TLS, tried
-once (Kerberos/GSSAPI binds will come with the tool's Kerberos support).
+once; --auth kerberos binds with Kerberos (SASL GSSAPI) instead: a ticket cache (KRB5CCNAME,
+after kinit), --keytab, or --username user@REALM with the password sources; krb5.conf from
+KRB5_CONFIG or /etc/krb5.conf; the SPN is ldap/<--server-name or --dc> (--spn overrides).
 Installs with a custom connector account leave no MSOL_ account: use --filter (it may
 match computer objects directly) and --base.
 
@@ -55,6 +58,9 @@ Exit codes: 0 discovery done; 3 usage, connection, certificate, logon or LDAP er
 	f.String("ca-file", "", "PEM file of an extra CA to trust for the DC's certificate")
 	f.Bool("gc", false, "search the global catalog: every domain of the forest")
 	f.String("username", "", "account to bind as (user@domain, DOMAIN\\user or a DN); any authenticated user can read descriptions")
+	f.String("auth", "simple", "simple (bind DN or UPN and password) or kerberos (SASL GSSAPI)")
+	f.String("keytab", "", "kerberos: keytab holding --username's keys (default: the password sources when one is set, else the ticket cache)")
+	f.String("spn", "", "kerberos: service principal of the DC (default ldap/<--server-name or --dc>)")
 	f.String("password-env", "AADCREADY_LDAP_PASSWORD", "environment variable holding the bind password")
 	f.String("password-file", "", "file holding the bind password, readable by its owner only")
 	f.Bool("password-prompt", false, "ask for the bind password on the terminal")
@@ -86,19 +92,35 @@ func runDiscover(cmd *cobra.Command, _ []string) error {
 	if ref.File != "" || ref.Prompt {
 		ref.Env = ""
 	}
-	resolver := inventory.NewResolver(os.Getenv, inventory.TerminalPromptContext(cmd.Context()))
-	if cfg.Password, err = resolver.Password(ref); err != nil {
-		if errors.Is(err, inventory.ErrPromptInterrupted) {
-			return exitError{results.ExitInterrupted}
+	kerberos := v.GetString("auth") == "kerberos"
+	if kerberos && ref.File == "" && !ref.Prompt && (v.GetString("keytab") != "" || os.Getenv(ref.Env) == "") {
+		ref = inventory.SecretRef{} // a keytab or the ticket cache: no password
+	}
+	if ref != (inventory.SecretRef{}) {
+		resolver := inventory.NewResolver(os.Getenv, inventory.TerminalPromptContext(cmd.Context()))
+		if cfg.Password, err = resolver.Password(ref); err != nil {
+			if errors.Is(err, inventory.ErrPromptInterrupted) {
+				return exitError{results.ExitInterrupted}
+			}
+			return usage("bind password: %v", err)
 		}
-		return usage("bind password: %v", err)
+	}
+	if kerberos {
+		if cfg.Kerberos, err = discoverKerberos(cfg.Username, cfg.Password, v.GetString("keytab")); err != nil {
+			return usage("discover: %s", report.TerminalSafe(err.Error()))
+		}
+		defer cfg.Kerberos.Close()
+		cfg.Username, cfg.Password = "", ""
 	}
 	logger, closeLog, err := newLogger(v, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	if cfg.TLS == discover.TLSNone {
+	switch {
+	case cfg.TLS == discover.TLSNone && kerberos:
+		fmt.Fprintln(cmd.ErrOrStderr(), "aadcready: WARNING: --tls none: no SASL security layer is negotiated, so the directory's answers cross the network unsigned and readable")
+	case cfg.TLS == discover.TLSNone:
 		fmt.Fprintln(cmd.ErrOrStderr(), "aadcready: WARNING: --tls none: the bind password crosses the network readably")
 	}
 
@@ -141,15 +163,19 @@ func discoverConfig(v *viper.Viper) (discover.Config, error) {
 	cfg := discover.Config{
 		Host: v.GetString("dc"), Port: v.GetInt("port"), TLS: strings.ToLower(v.GetString("tls")),
 		ServerName: v.GetString("server-name"), CAFile: v.GetString("ca-file"), GC: v.GetBool("gc"),
-		Username: v.GetString("username"), Base: v.GetString("base"), Filter: v.GetString("filter"),
+		Username: v.GetString("username"), SPN: v.GetString("spn"), Base: v.GetString("base"), Filter: v.GetString("filter"),
 		QueryTimeout: v.GetDuration("query-timeout"),
 		StaleAfter:   time.Duration(v.GetInt("stale-days")) * 24 * time.Hour,
 	}
 	switch {
 	case cfg.Host == "":
 		return cfg, usage("discover needs --dc HOST (a domain controller; --gc for the global catalog)")
-	case cfg.Username == "":
-		return cfg, usage("discover needs --username (any authenticated account can read the connector accounts)")
+	case v.GetString("auth") != "simple" && v.GetString("auth") != "kerberos":
+		return cfg, usage("--auth must be simple or kerberos, not %q", v.GetString("auth"))
+	case cfg.Username == "" && v.GetString("auth") == "simple":
+		return cfg, usage("discover needs --username (any authenticated account can read the connector accounts), or --auth kerberos with a ticket cache")
+	case v.GetString("auth") == "simple" && (v.GetString("keytab") != "" || v.GetString("spn") != ""):
+		return cfg, usage("--keytab and --spn are for --auth kerberos")
 	case cfg.TLS != discover.TLSLDAPS && cfg.TLS != discover.TLSStartTLS && cfg.TLS != discover.TLSNone:
 		return cfg, usage("--tls must be ldaps, starttls or none, not %q", cfg.TLS)
 	case cfg.Port < 0 || cfg.Port > 65535:
@@ -159,7 +185,33 @@ func discoverConfig(v *viper.Viper) (discover.Config, error) {
 	case cfg.QueryTimeout <= 0:
 		return cfg, usage("--query-timeout must be positive")
 	}
+	if v.GetString("auth") == "kerberos" { // before any credential is loaded
+		if _, err := cfg.ServicePrincipal(); err != nil {
+			return cfg, usage("discover: %v", err)
+		}
+	}
 	return cfg, nil
+}
+
+// discoverKerberos loads the Kerberos credential of a discover run: the
+// keytab, else the password, else the ticket cache. A UPN's suffix is
+// taken as the realm, in capitals as Active Directory's realm always is.
+func discoverKerberos(username, password, keytab string) (*wsman.Kerberos, error) {
+	if strings.Contains(username, `\`) || strings.Contains(username, "=") {
+		return nil, fmt.Errorf("--auth kerberos needs --username as user@REALM (or none, with a ticket cache), not %q", username)
+	}
+	if (keytab != "" || password != "") && username == "" {
+		return nil, errors.New("--auth kerberos with a keytab or password needs --username user@REALM")
+	}
+	if user, realm, ok := strings.Cut(username, "@"); ok {
+		username = user + "@" + strings.ToUpper(realm)
+	}
+	k, err := wsman.NewKerberos(wsman.KerberosOptions{Principal: username, Password: password, Keytab: keytab})
+	if err != nil {
+		e := wsman.Classify(err)
+		return nil, fmt.Errorf("Kerberos: %s: %s (%s)", e.Class, e.Message, e.Hint)
+	}
+	return k, nil
 }
 
 // writeDiscoveredInventory merges the active servers into the inventory

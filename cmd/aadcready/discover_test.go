@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -192,6 +193,7 @@ groups:
 			t.Errorf("badPwdCount went from %d to %d: want exactly one failed logon", before, after)
 		}
 	})
+	t.Run("kerberos", func(t *testing.T) { discoverKerberosCLI(t, dc) })
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -211,6 +213,72 @@ groups:
 			}
 			if strings.Contains(res.stderr+res.stdout, sambadc.AdminPassword) {
 				t.Error("the password appears in the output")
+			}
+		})
+	}
+}
+
+// discoverKerberosCLI binds with --auth kerberos against the Samba DC's
+// KDC: a password, a kinit ticket cache, a wrong password (one failed
+// pre-authentication, counted once by the DC) and a DC named by IP.
+func discoverKerberosCLI(t *testing.T, dc *sambadc.DC) {
+	dir := t.TempDir()
+	conf, err := dc.Krb5Conf(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KRB5_CONFIG", conf)
+	t.Setenv("KRB5CCNAME", "FILE:"+filepath.Join(dir, "no-such-cache"))
+	base := []string{"discover", "--auth", "kerberos", "--dc", dc.IP, "--server-name", sambadc.ServerName, "--ca-file", dc.CAFile}
+	found := func(t *testing.T, res cliResult) {
+		t.Helper()
+		if res.code != 0 {
+			t.Fatalf("exit %d: %s", res.code, res.stderr)
+		}
+		for _, host := range sambadc.ActiveServers {
+			if !strings.Contains(res.stdout, host) {
+				t.Errorf("table lacks %s:\n%s", host, res.stdout)
+			}
+		}
+	}
+	t.Run("password", func(t *testing.T) {
+		t.Setenv(ldapPasswordEnv, sambadc.AdminPassword)
+		found(t, runCLI(t, append(base, "--username", sambadc.AdminUPN, "--password-env", ldapPasswordEnv)...))
+	})
+	t.Run("ticket cache", func(t *testing.T) {
+		if _, err := exec.LookPath("kinit"); err != nil {
+			peer.Missing(t, "MIT kinit", "sudo apt-get install -y krb5-user", err)
+		}
+		cc := filepath.Join(t.TempDir(), "cc")
+		if err := sambadc.Kinit(conf, sambadc.Reader, sambadc.ReaderPassword, cc); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("KRB5CCNAME", "FILE:"+cc)
+		found(t, runCLI(t, base...))
+	})
+	t.Run("wrong password tried once", func(t *testing.T) {
+		before := badPwdCount(t, dc, sambadc.Reader)
+		t.Setenv(ldapPasswordEnv, "not-the-password")
+		res := runCLI(t, append(base, "--username", sambadc.Reader+"@aadc.test", "--password-env", ldapPasswordEnv)...)
+		if res.code != 3 || !strings.Contains(res.stderr, "kerberos_preauth_failed (tried once, not retried)") {
+			t.Fatalf("exit %d: %s", res.code, res.stderr)
+		}
+		if after := badPwdCount(t, dc, sambadc.Reader); after != before+1 {
+			t.Errorf("badPwdCount went from %d to %d: want exactly one failed logon", before, after)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"DC by IP", []string{"discover", "--auth", "kerberos", "--dc", dc.IP, "--ca-file", dc.CAFile}, "is an IP address: Kerberos cannot ask the KDC for a ticket to ldap/" + dc.IP},
+		{"no ticket cache", base, "kerberos_no_ticket"},
+		{"keytab with simple", []string{"discover", "--dc", dc.IP, "--username", "u", "--keytab", "/nonexistent"}, "--keytab and --spn are for --auth kerberos"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if res := runCLI(t, tc.args...); res.code != 3 || !strings.Contains(res.stderr, tc.says) {
+				t.Fatalf("exit %d, want 3 saying %q: %s", res.code, tc.says, res.stderr)
 			}
 		})
 	}
