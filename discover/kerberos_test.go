@@ -49,6 +49,13 @@ func TestDiscoverKerberosSamba(t *testing.T) {
 		"password": func(*testing.T) wsman.KerberosOptions {
 			return wsman.KerberosOptions{Principal: "Administrator@" + sambadc.Realm, Password: sambadc.AdminPassword}
 		},
+		"keytab from the DC": func(t *testing.T) wsman.KerberosOptions {
+			kt := filepath.Join(t.TempDir(), "reader.keytab")
+			if err := dc.ExportKeytab(sambadc.Reader+"@"+sambadc.Realm, kt); err != nil {
+				t.Fatal(err)
+			}
+			return wsman.KerberosOptions{Principal: sambadc.Reader + "@" + sambadc.Realm, Keytab: kt}
+		},
 		"ticket cache from kinit": func(t *testing.T) wsman.KerberosOptions {
 			if _, err := exec.LookPath("kinit"); err != nil {
 				peer.Missing(t, "MIT kinit", "sudo apt-get install -y krb5-user", err)
@@ -81,7 +88,7 @@ func TestDiscoverKerberosSamba(t *testing.T) {
 			// One AS exchange (none from a ticket cache) and one service
 			// ticket for ldap/DC1.aadc.test, for four binds.
 			as, tgs := k.KDCRequests()
-			if wantAS := map[string]int64{"password": 1}[name]; as != wantAS || tgs != 1 {
+			if wantAS := map[string]int64{"password": 1, "keytab from the DC": 1}[name]; as != wantAS || tgs != 1 {
 				t.Errorf("KDC requests: %d AS, %d TGS; want %d and 1", as, tgs, wantAS)
 			}
 		})

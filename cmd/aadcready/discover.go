@@ -131,8 +131,12 @@ func runDiscover(cmd *cobra.Command, _ []string) error {
 		}
 		return usage("discover: %s", report.TerminalSafe(err.Error()))
 	}
-	logger.Info("discovery finished", "dc", r.DC, "accounts", len(r.Accounts), "servers", len(r.Servers),
-		"queries", r.Stats.Queries, "pages", r.Stats.Pages)
+	attrs := []any{"dc", r.DC, "accounts", len(r.Accounts), "servers", len(r.Servers), "queries", r.Stats.Queries, "pages", r.Stats.Pages}
+	if kerberos {
+		as, tgs := cfg.Kerberos.KDCRequests()
+		attrs = append(attrs, "kerberos", cfg.Kerberos.Source(), "kdc_as", as, "kdc_tgs", tgs)
+	}
+	logger.Info("discovery finished", attrs...)
 
 	if path := v.GetString("json"); path == "-" {
 		if err := report.WriteDiscoverJSON(cmd.OutOrStdout(), r); err != nil {

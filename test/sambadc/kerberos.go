@@ -47,3 +47,16 @@ func Kinit(krb5conf, user, password, ccache string) error {
 	}
 	return nil
 }
+
+// ExportKeytab writes principal's keys (user@Realm) into an owner-only
+// keytab at path, read from the DC's own database.
+func (dc *DC) ExportKeytab(principal, path string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tool("samba-tool"), "domain", "exportkeytab", path, "--principal="+principal,
+		"-s", filepath.Join(dc.Dir, "etc", "smb.conf"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("samba-tool domain exportkeytab: %v: %s", err, tail(out))
+	}
+	return os.Chmod(path, 0o600)
+}
